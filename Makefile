@@ -1,0 +1,74 @@
+# The one front door. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+RASA    := $(PY) -m rasa
+MODEL   := models/helpline.tar.gz
+export PYTHONPATH := $(CURDIR)
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export HELPLINE_ACTION_URL ?= http://127.0.0.1:5055/webhook
+
+# Everything the trained model depends on: retrain only when one changes.
+MODEL_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml) \
+	$(wildcard bot/catalogue/*.yml) bot/languages.yml bot/facts.yml \
+	bot/language.py bot/catalogue.py $(wildcard bot/nlu/*.py)
+
+.PHONY: help run shell test train evaluate catalogue-report check validate bench audit clean
+
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+run: $(VENV)/.runtime $(MODEL) ## Set up, train if needed, start the bot (gateway http://127.0.0.1:8080)
+	$(PY) -m bot.cli run
+
+shell: $(VENV)/.runtime $(MODEL) ## Staff terminal: rasa shell with the action server running
+	$(PY) -m bot.cli shell
+
+test: $(VENV)/.dev $(MODEL) ## Set up and run the whole test suite
+	scripts/test.sh
+
+train: $(MODEL) ## Train the model (only when data, config or domain changed)
+
+evaluate: $(VENV)/.runtime $(MODEL) ## Language and intent accuracy on held-out messages, per language
+	$(PY) -m bot.evaluate
+
+catalogue-report: $(VENV)/.runtime ## Write docs/catalogue-report.html: Swedish source beside every language
+	$(PY) -m bot.catalogue_report
+
+check: $(VENV)/.runtime ## Catalogue and content checks only (fast)
+	$(PY) scripts/check_content.py
+
+validate: $(VENV)/.runtime ## rasa data validate --fail-on-warnings
+	$(RASA) data validate --fail-on-warnings
+
+bench: $(VENV)/.dev $(MODEL) ## Benchmark against stock `rasa init` (writes bench/results/)
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+audit: $(VENV)/.dev ## Audit the pinned dependencies for known vulnerabilities
+	$(PY) -m pip_audit -r requirements.txt --no-deps --disable-pip --progress-spinner off
+
+$(MODEL): $(MODEL_INPUTS) | $(VENV)/.runtime
+	@echo "Training the model (inputs changed since the last one) ..."
+	$(RASA) train --fixed-model-name helpline --out models --force
+	@touch $(MODEL)
+
+$(VENV)/.python:
+	"$$(scripts/find-python310)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip==24.3.1"
+	@touch $@
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/.python
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	scripts/install-system-deps.sh
+	@touch $@
+
+clean: ## Remove trained models and caches (keeps the venv)
+	rm -rf models/*.tar.gz .rasa .pytest_cache results

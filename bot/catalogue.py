@@ -1,0 +1,258 @@
+"""The answer catalogue: one YAML file per language, facts inserted by placeholder.
+
+Every text the bot, the gateway and the widget show comes from here. The facts
+(phone, e-mail, 112, websites) live only in ``bot/facts.yml``; the supported
+languages only in ``bot/languages.yml``.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional
+
+import yaml
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+CATALOGUE_DIR = PACKAGE_DIR / "catalogue"
+FACTS_FILE = PACKAGE_DIR / "facts.yml"
+LANGUAGES_FILE = PACKAGE_DIR / "languages.yml"
+
+PLACEHOLDERS = ("phone", "email", "emergency", "website")
+
+# Keys whose text must state these facts (besides the contact block itself).
+REQUIRED_FACTS: Dict[str, tuple] = {
+    "contact_block": ("phone", "email", "emergency"),
+    "who_to_contact": ("phone", "email", "emergency"),
+    "emergency": ("emergency",),
+    "more_information": ("website",),
+    "bot_challenge": ("phone", "email"),
+    "privacy": ("phone", "email"),
+}
+
+# The questions offered as buttons when the bot did not understand.
+MAIN_QUESTIONS = (
+    "what_is_trafficking",
+    "who_to_contact",
+    "how_to_get_admitted",
+    "services_offered",
+)
+
+# Answers that put 112 before everything else.
+EMERGENCY_KEYS = frozenset({"emergency"})
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str
+    langdetect: str
+    script: str
+    rtl: bool
+    requests: tuple
+    names: tuple
+
+
+def _read_yaml(path: Path) -> dict:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}
+
+
+@functools.lru_cache(maxsize=1)
+def facts() -> Dict[str, object]:
+    return _read_yaml(FACTS_FILE)
+
+
+@functools.lru_cache(maxsize=1)
+def languages() -> Dict[str, Language]:
+    """The supported languages, in the order of ``bot/languages.yml``."""
+    raw = _read_yaml(LANGUAGES_FILE)["languages"]
+    return {
+        code: Language(
+            code=code,
+            name=entry["name"],
+            langdetect=entry.get("langdetect", code),
+            script=entry.get("script", "latin"),
+            rtl=bool(entry.get("rtl", False)),
+            requests=tuple(r.lower() for r in entry.get("requests", ())),
+            names=tuple(
+                dict.fromkeys(n.lower() for n in [entry["name"], *entry.get("names", ())])
+            ),
+        )
+        for code, entry in raw.items()
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def default_language() -> str:
+    return _read_yaml(LANGUAGES_FILE).get("default", "en")
+
+
+@functools.lru_cache(maxsize=None)
+def raw_texts(language: str) -> Dict[str, str]:
+    """The unrendered texts of one language (placeholders still in them)."""
+    return {
+        key: str(value).strip()
+        for key, value in _read_yaml(CATALOGUE_DIR / f"{language}.yml").items()
+    }
+
+
+def supported(language: Optional[str]) -> str:
+    """The language itself when supported, else the default language."""
+    return language if language in languages() else default_language()
+
+
+def fact_values(language: str) -> Dict[str, str]:
+    """The values the placeholders stand for, for one language."""
+    data = facts()
+    websites = data["websites"]
+    return {
+        "phone": str(data["phone"]),
+        "email": str(data["email"]),
+        "emergency": str(data["emergency"]),
+        "website": str(websites.get(language, websites[default_language()])),
+    }
+
+
+def phone_uri() -> str:
+    """The phone number as a ``tel:`` link target, derived from the one fact."""
+    return "tel:" + re.sub(r"[^+0-9]", "", str(facts()["phone"]))
+
+
+@functools.lru_cache(maxsize=None)
+def text(key: str, language: str) -> str:
+    """One catalogue text with its facts filled in."""
+    language = supported(language)
+    return raw_texts(language)[key].format_map(fact_values(language))
+
+
+def reply(key: str, language: str) -> str:
+    """A whole bot turn: the answer, then the contact block.
+
+    The emergency answer starts with 112 by itself, so 112 comes first.
+    """
+    return f"{text(key, language)}\n\n{text('contact_block', language)}"
+
+
+def question_buttons(language: str) -> List[Dict[str, str]]:
+    """Buttons for the main questions, in the given language."""
+    return [
+        {"title": text(f"button_{key}", language), "payload": f"/{key}"}
+        for key in MAIN_QUESTIONS
+    ]
+
+
+def language_buttons() -> List[Dict[str, str]]:
+    """The language picker: each language named in itself."""
+    return [
+        {
+            "title": lang.name,
+            "payload": '/change_language{"language": "%s"}' % lang.code,
+        }
+        for lang in languages().values()
+    ]
+
+
+# Answers that offer the main questions as buttons, for a way forward.
+KEYS_WITH_QUESTION_BUTTONS = frozenset(
+    {"greet", "out_of_scope", "nlu_fallback", "unsupported_language", "change_language"}
+)
+
+
+def turn(key: str, language: str, offer_languages: bool = False) -> Dict[str, object]:
+    """One bot turn as a message: text with the contact block, buttons, language.
+
+    ``offer_languages`` adds the language picker (first message too short to
+    tell, or a language we do not support).
+    """
+    language = supported(language)
+    buttons: List[Dict[str, str]] = []
+    if key in KEYS_WITH_QUESTION_BUTTONS:
+        buttons.extend(question_buttons(language))
+    if offer_languages:
+        buttons.extend(language_buttons())
+    return {
+        "text": reply(key, language),
+        "buttons": buttons,
+        "language": language,
+        "rtl": languages()[language].rtl,
+    }
+
+
+def ui_strings(language: str) -> Dict[str, str]:
+    """What the chat widget needs for one language, facts included."""
+    language = supported(language)
+    strings = {
+        key: text(key, language)
+        for key in raw_texts(language)
+        if key.startswith(("ui_", "button_")) or key == "contact_block"
+    }
+    return {
+        "language": language,
+        "name": languages()[language].name,
+        "rtl": languages()[language].rtl,
+        "texts": strings,
+        **fact_values(language),
+        "phone_uri": phone_uri(),
+    }
+
+
+def problems() -> List[str]:
+    """Everything wrong with the catalogue; empty when it is complete.
+
+    Checks: every supported language has a file with exactly the reference
+    keys; every placeholder is a known fact; every rendering contains its
+    required facts; no text retypes a fact instead of using its placeholder.
+    """
+    found: List[str] = []
+    reference_language = default_language()
+    reference_keys = set(raw_texts(reference_language))
+    literal_facts = {
+        name: value
+        for name, value in fact_values(reference_language).items()
+        if name != "website"
+    }
+    literal_facts.update(
+        {f"website:{code}": site for code, site in facts()["websites"].items()}
+    )
+    for code in languages():
+        path = CATALOGUE_DIR / f"{code}.yml"
+        if not path.exists():
+            found.append(f"{code}: no catalogue file {path.name}")
+            continue
+        texts = raw_texts(code)
+        for key in sorted(reference_keys - set(texts)):
+            found.append(f"{code}: missing key {key}")
+        for key in sorted(set(texts) - reference_keys):
+            found.append(f"{code}: unknown key {key}")
+        for key, template in texts.items():
+            if not template:
+                found.append(f"{code}.{key}: empty text")
+                continue
+            fields = {
+                field for _, field, _, _ in string.Formatter().parse(template) if field
+            }
+            for field in sorted(fields - set(PLACEHOLDERS)):
+                found.append(f"{code}.{key}: unknown placeholder {{{field}}}")
+            for name, value in literal_facts.items():
+                if value in template:
+                    found.append(f"{code}.{key}: retypes {name}; use its placeholder")
+            rendered = template.format_map(fact_values(code)) if fields <= set(PLACEHOLDERS) else ""
+            for name in REQUIRED_FACTS.get(key, ()):
+                if fact_values(code)[name] not in rendered:
+                    found.append(f"{code}.{key}: lacks {{{name}}}")
+    return found
+
+
+def main() -> int:
+    issues = problems()
+    for line in issues:
+        print(line)
+    print(f"catalogue: {len(languages())} languages, {len(issues)} problems")
+    return 1 if issues else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""The REST channel, plus the language of each bot message, minus message text in logs.
+
+Rasa's own REST channel drops the language of the answer (the gateway needs it
+for the contact bar and the page direction) and logs the user's text when
+handling fails. This one keeps the same request and response format at
+``/webhooks/helpline/webhook`` and logs no text.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable, Dict, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+CARRIED = ("language", "rtl")
+
+
+class LanguageCollectingOutputChannel(CollectingOutputChannel):
+    """Collects messages like Rasa's REST channel, keeping language and rtl."""
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        carried = {key: message[key] for key in CARRIED if key in message}
+        before = len(self.messages)
+        await super().send_response(recipient_id, message)
+        for collected in self.messages[before:]:
+            collected.update(carried)
+
+
+class HelplineRestInput(RestInput):
+    @classmethod
+    def name(cls) -> Text:
+        return "helpline"
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[None]]
+    ) -> Blueprint:
+        webhook = Blueprint("helpline_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            body = request.json if isinstance(request.json, dict) else {}
+            sender_id = body.get("sender")
+            text = body.get("message")
+            if not isinstance(sender_id, str) or not isinstance(text, str):
+                return response.json(
+                    {"error": "expected JSON {sender: string, message: string}"}, status=400
+                )
+            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+            collector = LanguageCollectingOutputChannel()
+            try:
+                await on_new_message(
+                    UserMessage(
+                        text, collector, sender_id, input_channel=self.name(), metadata=metadata
+                    )
+                )
+            except asyncio.CancelledError:
+                logger.error("Handling a message timed out.")
+            except Exception as error:  # logged without the message text
+                logger.error("Handling a message failed: %s", type(error).__name__)
+            return response.json(collector.messages)
+
+        return webhook

@@ -1,0 +1,157 @@
+"""``make evaluate``: language and intent accuracy on held-out first messages.
+
+Reads tests/heldout/<code>.yml (written apart from the training data), parses
+each message with the trained model in-process, and reports per language:
+the language the bot would answer in (our detector) against raw langdetect,
+the intent, and whether each emergency answer puts 112 first. Prints the
+misses; exits 1 when a bar is not met. The test suite runs the same check.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from bot import catalogue, content_checks
+from bot.language import normalise, raw_langdetect
+from bot.settings import ROOT
+
+# Bars (issue 3): overall and per language.
+LANGUAGE_OVERALL, LANGUAGE_PER_LANGUAGE = 0.98, 0.90
+INTENT_OVERALL, INTENT_PER_LANGUAGE = 0.95, 0.90
+
+
+@dataclass
+class LanguageScore:
+    code: str
+    total: int = 0
+    language_hits: int = 0
+    raw_langdetect_hits: int = 0
+    intent_hits: int = 0
+    emergencies: int = 0
+    emergencies_112_first: int = 0
+    misses: List[str] = field(default_factory=list)
+
+    @property
+    def language_accuracy(self) -> float:
+        return self.language_hits / self.total if self.total else 0.0
+
+    @property
+    def raw_langdetect_accuracy(self) -> float:
+        return self.raw_langdetect_hits / self.total if self.total else 0.0
+
+    @property
+    def intent_accuracy(self) -> float:
+        return self.intent_hits / self.total if self.total else 0.0
+
+
+def answered_language(parse: Dict) -> str:
+    """The language the bot answers a first message in (as actions/answer.py)."""
+    detection = parse.get("language") or {}
+    if detection.get("unsupported"):
+        return catalogue.default_language()
+    return catalogue.supported(detection.get("code"))
+
+
+def puts_112_first(language: str) -> bool:
+    text = catalogue.reply("emergency", language)
+    facts = catalogue.fact_values(language)
+    return text.index(facts["emergency"]) < text.index(facts["phone"])
+
+
+async def evaluate(model_path: Path, codes: Optional[List[str]] = None) -> List[LanguageScore]:
+    from rasa.core.agent import load_agent
+
+    agent = await load_agent(model_path=str(model_path))
+    scores = []
+    for code in codes or list(catalogue.languages()):
+        score = LanguageScore(code)
+        for item in content_checks.heldout(code):
+            text, expected = item["text"], item["intent"]
+            parse = await agent.parse_message(text)
+            language = answered_language(parse)
+            intent = (parse.get("intent") or {}).get("name")
+            score.total += 1
+            score.language_hits += language == code
+            score.raw_langdetect_hits += raw_langdetect(normalise(text)) == code
+            score.intent_hits += intent == expected
+            if language != code or intent != expected:
+                score.misses.append(
+                    f"{code}: {text!r}: language {language} (want {code}), intent {intent} (want {expected})"
+                )
+            if expected == "emergency" and intent == "emergency":
+                score.emergencies += 1
+                score.emergencies_112_first += puts_112_first(language)
+        scores.append(score)
+    return scores
+
+
+def failures(scores: List[LanguageScore]) -> List[str]:
+    found = []
+    total = sum(s.total for s in scores)
+    language_overall = sum(s.language_hits for s in scores) / total
+    intent_overall = sum(s.intent_hits for s in scores) / total
+    if language_overall < LANGUAGE_OVERALL:
+        found.append(f"language accuracy {language_overall:.1%} < {LANGUAGE_OVERALL:.0%} overall")
+    if intent_overall < INTENT_OVERALL:
+        found.append(f"intent accuracy {intent_overall:.1%} < {INTENT_OVERALL:.0%} overall")
+    for s in scores:
+        if s.language_accuracy < LANGUAGE_PER_LANGUAGE:
+            found.append(f"{s.code}: language accuracy {s.language_accuracy:.1%} < {LANGUAGE_PER_LANGUAGE:.0%}")
+        if s.intent_accuracy < INTENT_PER_LANGUAGE:
+            found.append(f"{s.code}: intent accuracy {s.intent_accuracy:.1%} < {INTENT_PER_LANGUAGE:.0%}")
+        if s.emergencies_112_first != s.emergencies:
+            found.append(f"{s.code}: an emergency answer does not put 112 first")
+    return found
+
+
+def report(scores: List[LanguageScore]) -> str:
+    lines = [
+        f"{'lang':<5}{'n':>4}  {'language':>9}  {'raw langdetect':>14}  {'intent':>7}  112-first",
+    ]
+    for s in scores:
+        lines.append(
+            f"{s.code:<5}{s.total:>4}  {s.language_accuracy:>9.1%}  {s.raw_langdetect_accuracy:>14.1%}"
+            f"  {s.intent_accuracy:>7.1%}  {s.emergencies_112_first}/{s.emergencies}"
+        )
+    total = sum(s.total for s in scores)
+    lines.append(
+        f"{'all':<5}{total:>4}  {sum(s.language_hits for s in scores) / total:>9.1%}"
+        f"  {sum(s.raw_langdetect_hits for s in scores) / total:>14.1%}"
+        f"  {sum(s.intent_hits for s in scores) / total:>7.1%}"
+    )
+    misses = [m for s in scores for m in s.misses]
+    if misses:
+        lines.append("\nMisses:")
+        lines.extend(f"  {m}" for m in misses)
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=str(ROOT / "models" / "helpline.tar.gz"))
+    parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("languages", nargs="*", help="codes (default: all)")
+    args = parser.parse_args(argv)
+    scores = asyncio.run(evaluate(Path(args.model), args.languages or None))
+    print(report(scores))
+    problems = failures(scores)
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps([{**asdict(s), "language_accuracy": s.language_accuracy,
+                         "intent_accuracy": s.intent_accuracy,
+                         "raw_langdetect_accuracy": s.raw_langdetect_accuracy} for s in scores],
+                       ensure_ascii=False, indent=2),
+            encoding="utf-8",
+        )
+    print("\n" + ("\n".join(f"BELOW BAR: {p}" for p in problems) if problems else "All bars met."))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""The contact block even when the action server fails.
+
+Rasa 3.6 answers nothing when a custom action fails: it logs the error and the
+user gets an empty reply. For a helpline that is not acceptable, and Rasa has
+no hook for it, so this wraps ``RemoteAction.run`` once per process: a failed
+or slow action server gives the catalogue's fallback answer (with the contact
+block) in the conversation's language, rendered here in the Rasa process.
+
+Installed by the ``LanguageDetector`` component, so every Rasa process that
+loads our model (``rasa run``, ``rasa shell``, ``rasa test``) has it.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+from typing import Any, List, Optional
+
+from bot import catalogue
+
+logger = logging.getLogger(__name__)
+
+ACTION_TIMEOUT_ENV = "HELPLINE_ACTION_TIMEOUT"
+DEFAULT_ACTION_TIMEOUT = 5.0
+FALLBACK_KEY = "nlu_fallback"
+
+
+def action_timeout() -> float:
+    raw = os.environ.get(ACTION_TIMEOUT_ENV, str(DEFAULT_ACTION_TIMEOUT))
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{ACTION_TIMEOUT_ENV} must be a number of seconds, not {raw!r}")
+    if value <= 0:
+        raise ValueError(f"{ACTION_TIMEOUT_ENV} must be positive, not {raw!r}")
+    return value
+
+
+def conversation_language(tracker: Any) -> str:
+    """The conversation's language: the slot, else this message's best guess."""
+    language: Optional[str] = tracker.get_slot("language")
+    if not language:
+        detected = (tracker.latest_message.parse_data or {}).get("language") or {}
+        language = detected.get("code")
+    return catalogue.supported(language)
+
+
+def fallback_events(tracker: Any) -> List[Any]:
+    """The events of a fallback turn: the contact block in the user's language."""
+    from rasa.shared.core.events import BotUttered
+
+    message = catalogue.turn(FALLBACK_KEY, conversation_language(tracker))
+    return [
+        BotUttered(
+            text=message["text"],
+            data={"buttons": message["buttons"]},
+            metadata={"language": message["language"], "rtl": message["rtl"]},
+        )
+    ]
+
+
+def install_action_safety_net() -> None:
+    """Wrap ``RemoteAction.run`` (idempotent)."""
+    from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+
+    if getattr(RemoteAction.run, "_helpline_safety_net", False):
+        return
+    original_run = RemoteAction.run
+
+    @functools.wraps(original_run)
+    async def run_with_contacts(self, output_channel, nlg, tracker, domain):
+        try:
+            return await asyncio.wait_for(
+                original_run(self, output_channel, nlg, tracker, domain),
+                timeout=action_timeout(),
+            )
+        except (asyncio.CancelledError, ActionExecutionRejection):
+            raise
+        except Exception as error:  # the person still gets the contacts
+            logger.error(
+                "Custom action %s failed (%s); answered with the contact block.",
+                self.name(),
+                type(error).__name__,
+            )
+            logger.debug("Custom action failure detail: %s", error)
+            return fallback_events(tracker)
+
+    run_with_contacts._helpline_safety_net = True
+    RemoteAction.run = run_with_contacts

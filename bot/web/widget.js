@@ -1,0 +1,1 @@
+/* placeholder: the chat widget (issue 4) */
