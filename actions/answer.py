@@ -32,10 +32,13 @@ def answer_key(intent: Optional[str]) -> str:
 def choose_language(tracker: Tracker) -> Tuple[str, bool, bool]:
     """(language, switch the slot to it, offer the language picker)."""
     current = tracker.get_slot(LANGUAGE_SLOT)
-    requested = next(tracker.get_latest_entity_values(LANGUAGE_SLOT), None)
+    detection: Dict[str, Any] = tracker.latest_message.get("language") or {}
+    # the language picker's payload, or a phrase like "in English please"
+    requested = next(tracker.get_latest_entity_values(LANGUAGE_SLOT), None) or detection.get(
+        "requested"
+    )
     if requested in catalogue.languages():
         return requested, requested != current, False
-    detection: Dict[str, Any] = tracker.latest_message.get("language") or {}
     if detection.get("confident") and detection.get("code") in catalogue.languages():
         return detection["code"], detection["code"] != current, False
     if current in catalogue.languages():

@@ -1,7 +1,7 @@
 """Checks that each language's content is complete (used by tests and scripts)."""
 from __future__ import annotations
 
-import re
+import unicodedata
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
@@ -21,8 +21,10 @@ def domain_intents() -> List[str]:
 
 
 def canonical(text: str) -> str:
-    """Text compared for duplicates: lower case, punctuation and spaces folded."""
-    return " ".join(re.findall(r"\w+", text.lower()))
+    """Text compared for duplicates: lower case, punctuation and spaces folded
+    (combining marks kept: they are vowels in Thai, Devanagari and Arabic)."""
+    kept = (c if unicodedata.category(c)[0] in "LMN" else " " for c in text.lower())
+    return " ".join("".join(kept).split())
 
 
 def training_examples(code: str) -> Dict[str, List[str]]:

@@ -15,10 +15,13 @@ otherwise only a best guess is given, and the conversation keeps its language.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import re
 import unicodedata
+
+import regex
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
@@ -26,11 +29,15 @@ from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 from bot import catalogue
 
 NGRAM_SIZES = (1, 2, 3)
+WORD_WEIGHT = 3
 SMOOTHING = 0.5
 # A guess becomes a confident detection above this combined probability ...
 CONFIDENT_PROBABILITY = 0.75
 # ... and only when the message has at least this many letters.
 CONFIDENT_MIN_LETTERS = 4
+# ... and, for a one-word message, at least this many ("سلام", "hola", "ok" are
+# shared or too short to switch the conversation's language).
+CONFIDENT_MIN_LETTERS_ONE_WORD = 8
 # An unsupported language is reported when langdetect is this sure of a
 # language we do not support and the message is at least this long.
 UNSUPPORTED_PROBABILITY = 0.95
@@ -39,20 +46,28 @@ UNSUPPORTED_MIN_LETTERS = 12
 UNSUPPORTED_MAX_KNOWN_WORDS = 0.5
 # langdetect's opinion counts only when it gives our candidates this much mass.
 LANGDETECT_MIN_MASS = 0.3
+# How much our own n-gram model counts against langdetect when both speak.
+MODEL_WEIGHT = 0.6
+# Below this probability of our model langdetect is asked too. With
+# MODEL_WEIGHT 0.6 langdetect cannot overturn a model that is surer than 0.83.
+LANGDETECT_BELOW = 0.84
 
 _INVISIBLE = re.compile("[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+# A word: letters with their combining marks (Thai, Devanagari and Arabic
+# vowel signs are marks, not letters), apostrophes inside.
+_WORD = regex.compile(r"\p{L}[\p{L}\p{M}]*(?:['’]\p{L}[\p{L}\p{M}]*)*")
 
 
 @dataclass(frozen=True)
 class Detection:
     """What the identifier concluded about one message."""
 
-    code: Optional[str]  # best guess among the supported languages, or None
+    code: Optional[str]  # the message's language: best guess among ours, or None
     confident: bool  # sure enough to switch the conversation's language
-    source: str  # "request", "script", "model" or "none"
+    source: str  # "script", "model" or "none"
     unsupported: bool = False  # written in a language we do not support
     probability: float = 0.0
+    requested: Optional[str] = None  # a language the message asks for explicitly
 
     def as_dict(self) -> Dict[str, object]:
         return {
@@ -61,6 +76,7 @@ class Detection:
             "source": self.source,
             "unsupported": self.unsupported,
             "probability": round(self.probability, 4),
+            "requested": self.requested,
         }
 
 
@@ -99,10 +115,14 @@ def words(text: str) -> List[str]:
 
 
 def ngrams(text: str) -> Iterable[str]:
-    """Character n-grams of each word, padded with spaces, with and without accents."""
+    """Character n-grams of each word, padded with spaces, with and without
+    accents; and the whole word, counted WORD_WEIGHT times (a word seen in only
+    one language's texts is strong evidence, even in a one-word message)."""
     for word in words(text):
         variants = {word, strip_accents(word)}
         for variant in variants:
+            for _ in range(WORD_WEIGHT):
+                yield f"<{variant}>"
             padded = f" {variant} "
             for size in NGRAM_SIZES:
                 for start in range(len(padded) - size + 1):
@@ -115,10 +135,7 @@ class NgramModel:
     """Multinomial naive Bayes over character n-grams, one class per language,
     plus the words seen in training (to tell a known language from an unknown one)."""
 
-    def __init__(
-        self, counts: Mapping[str, Mapping[str, int]], vocabulary: Iterable[str] = ()
-    ) -> None:
-        self.words = frozenset(vocabulary)
+    def __init__(self, counts: Mapping[str, Mapping[str, int]]) -> None:
         self.counts = {lang: dict(c) for lang, c in counts.items()}
         self.totals = {lang: sum(c.values()) for lang, c in self.counts.items()}
         vocabulary = set()
@@ -129,18 +146,17 @@ class NgramModel:
     @classmethod
     def fit(cls, texts_by_language: Mapping[str, Iterable[str]]) -> "NgramModel":
         counts: Dict[str, Counter] = defaultdict(Counter)
-        vocabulary = set()
         for lang, texts in texts_by_language.items():
             for text in texts:
-                clean = normalise(text)
-                counts[lang].update(ngrams(clean))
-                vocabulary.update(strip_accents(w) for w in words(clean))
-        return cls(counts, vocabulary)
+                counts[lang].update(ngrams(normalise(text)))
+        return cls(counts)
 
-    def known_word_ratio(self, text_words: List[str]) -> float:
+    def known_word_ratio(self, text_words: List[str], language: str) -> float:
+        """The share of the words seen in this language's training texts."""
         if not text_words:
             return 0.0
-        return sum(strip_accents(w) in self.words for w in text_words) / len(text_words)
+        seen = self.counts.get(language, {})
+        return sum(f"<{strip_accents(w)}>" in seen for w in text_words) / len(text_words)
 
     def posteriors(self, grams: List[str], candidates: Iterable[str]) -> Dict[str, float]:
         scores: Dict[str, float] = {}
@@ -155,11 +171,11 @@ class NgramModel:
         return _softmax(scores)
 
     def as_dict(self) -> Dict[str, object]:
-        return {"counts": self.counts, "words": sorted(self.words)}
+        return {"counts": self.counts}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> "NgramModel":
-        return cls(data["counts"], data["words"])
+        return cls(data["counts"])
 
 
 def _softmax(scores: Mapping[str, float]) -> Dict[str, float]:
@@ -241,53 +257,64 @@ class LanguageIdentifier:
 
     def identify(self, text: str) -> Detection:
         clean = normalise(text or "")
-        requested = self.requested_language(clean)
-        if requested:
-            return Detection(requested, True, "request", probability=1.0)
+        return dataclasses.replace(
+            self._detect(clean), requested=self.requested_language(clean)
+        )
 
+    def _detect(self, clean: str) -> Detection:
         letters = [c for c in clean if c.isalpha()]
         if not letters:
             return Detection(None, False, "none")
-        scripts = Counter(script_of(c) for c in letters)
-        script, _ = scripts.most_common(1)[0]
+        script, _ = Counter(script_of(c) for c in letters).most_common(1)[0]
         candidates = self._by_script.get(script, [])
-        if not candidates:
+        if not candidates:  # Greek, Hebrew, Korean ...: not a language of ours
             return Detection(None, False, "script", unsupported=len(letters) >= 2)
-        long_enough = len(letters) >= CONFIDENT_MIN_LETTERS
         if len(candidates) == 1:
             return Detection(candidates[0], len(letters) >= 2, "script", probability=1.0)
 
-        grams = list(ngrams(clean))
-        model_post = self.model.posteriors(grams, candidates)
-        detected = langdetect_probabilities(clean)
-        ours = {self._by_langdetect[k]: p for k, p in detected.items() if k in self._by_langdetect}
-        ours = {k: p for k, p in ours.items() if k in candidates}
-        mass = sum(ours.values())
-        if mass >= LANGDETECT_MIN_MASS:
-            # langdetect has an opinion among our candidates: average the two
-            combined = {
-                k: (model_post.get(k, 0.0) + ours.get(k, 0.0) / mass) / 2 for k in candidates
-            }
-        else:
-            # langdetect thinks of another language entirely (common on short,
-            # informal text): our own vocabulary decides
-            combined = {k: model_post.get(k, 0.0) for k in candidates}
-        best = max(combined, key=combined.get)
-        probability = combined[best]
-
+        model_post = self.model.posteriors(list(ngrams(clean)), candidates)
+        best = max(model_post, key=model_post.get)
+        probability = model_post[best]
         text_words = words(clean)
-        top_detected = max(detected, key=detected.get) if detected else None
-        unsupported = (
-            top_detected is not None
-            and top_detected not in self._by_langdetect
-            and detected[top_detected] >= UNSUPPORTED_PROBABILITY
-            and len(letters) >= UNSUPPORTED_MIN_LETTERS
+        may_be_unsupported = (
+            len(letters) >= UNSUPPORTED_MIN_LETTERS
             and len(text_words) >= 3
-            and self.model.known_word_ratio(text_words) < UNSUPPORTED_MAX_KNOWN_WORDS
+            and self.model.known_word_ratio(text_words, best) < UNSUPPORTED_MAX_KNOWN_WORDS
         )
-        if unsupported:
-            return Detection(best, False, "model", unsupported=True, probability=probability)
-        confident = long_enough and probability >= CONFIDENT_PROBABILITY
+        # langdetect is the slow part (~2 ms): ask it only when it can change
+        # the answer: our model is unsure, or the words are unknown to us.
+        if probability < LANGDETECT_BELOW or may_be_unsupported:
+            detected = langdetect_probabilities(clean)
+            top = max(detected, key=detected.get) if detected else None
+            if (
+                may_be_unsupported
+                and top not in (None, *self._by_langdetect)
+                and detected[top] >= UNSUPPORTED_PROBABILITY
+            ):
+                return Detection(best, False, "model", unsupported=True, probability=probability)
+            ours = {
+                self._by_langdetect[k]: p
+                for k, p in detected.items()
+                if self._by_langdetect.get(k) in candidates
+            }
+            mass = sum(ours.values())
+            # When langdetect has an opinion among our candidates, weigh it in;
+            # when it thinks of another language entirely (common on short,
+            # informal text), our own vocabulary decides alone.
+            if mass >= LANGDETECT_MIN_MASS:
+                combined = {
+                    k: MODEL_WEIGHT * model_post.get(k, 0.0)
+                    + (1 - MODEL_WEIGHT) * ours.get(k, 0.0) / mass
+                    for k in candidates
+                }
+                best = max(combined, key=combined.get)
+                probability = combined[best]
+        enough_text = len(text_words) >= 2 or len(letters) >= CONFIDENT_MIN_LETTERS_ONE_WORD
+        confident = (
+            enough_text
+            and len(letters) >= CONFIDENT_MIN_LETTERS
+            and probability >= CONFIDENT_PROBABILITY
+        )
         return Detection(best, confident, "model", probability=probability)
 
     def as_dict(self) -> Dict[str, object]:

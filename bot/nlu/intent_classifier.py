@@ -1,0 +1,158 @@
+"""Rasa NLU component: intent classification for twenty languages in one model.
+
+TF-IDF over character n-grams (1-4, within words) and word uni- and bigrams,
+then a linear classifier trained with stochastic gradient descent on the log
+loss (so it gives probabilities for the fallback threshold). Characters work
+across scripts, including Thai and Chinese written without spaces. It replaces
+Rasa's tokenizer + CountVectorsFeaturizer + LogisticRegressionClassifier:
+better accuracy on held-out messages and a much shorter parse; the figures are
+in docs/decisions.md.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+import joblib
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import SGDClassifier
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from bot.language import normalise
+
+MODEL_FILE = "intent_pipeline.joblib"
+
+
+def build_pipeline(config: Dict[Text, Any]) -> Pipeline:
+    features = FeatureUnion(
+        [
+            (
+                "characters",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(config["min_char_ngram"], config["max_char_ngram"]),
+                    sublinear_tf=True,
+                    preprocessor=normalise,
+                ),
+            ),
+            (
+                "words",
+                TfidfVectorizer(
+                    analyzer="word",
+                    ngram_range=(1, config["max_word_ngram"]),
+                    sublinear_tf=True,
+                    preprocessor=normalise,
+                    token_pattern=r"(?u)\b\w+\b",
+                ),
+            ),
+        ]
+    )
+    classifier = SGDClassifier(
+        loss="log_loss",
+        alpha=config["alpha"],
+        max_iter=config["max_iter"],
+        tol=1e-4,
+        class_weight="balanced",
+        random_state=config["random_seed"],
+    )
+    return Pipeline([("features", features), ("classifier", classifier)])
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
+)
+class NgramIntentClassifier(GraphComponent, IntentClassifier):
+    """Character and word n-gram intent classifier for many languages."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "min_char_ngram": 1,
+            "max_char_ngram": 4,
+            "max_word_ngram": 2,
+            "alpha": 1e-5,
+            "max_iter": 50,
+            "random_seed": 42,
+            "ranking_length": 10,
+        }
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        for key in ("min_char_ngram", "max_char_ngram", "max_word_ngram", "max_iter", "ranking_length"):
+            if not isinstance(config[key], int) or config[key] < 1:
+                raise ValueError(f"NgramIntentClassifier: '{key}' must be a positive integer")
+        if config["min_char_ngram"] > config["max_char_ngram"]:
+            raise ValueError("NgramIntentClassifier: 'min_char_ngram' is above 'max_char_ngram'")
+        if not isinstance(config["alpha"], (int, float)) or config["alpha"] <= 0:
+            raise ValueError("NgramIntentClassifier: 'alpha' must be a positive number")
+        if not isinstance(config["random_seed"], int):
+            raise ValueError("NgramIntentClassifier: 'random_seed' must be an integer")
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        pipeline: Optional[Pipeline] = None,
+    ) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self.validate_config(self.config)
+        self._model_storage = model_storage
+        self._resource = resource
+        self.pipeline = pipeline
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "NgramIntentClassifier":
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        if len({m.get(INTENT) for m in examples}) < 2:
+            raise ValueError("NgramIntentClassifier: needs examples of at least two intents")
+        self.pipeline = build_pipeline(self.config)
+        self.pipeline.fit([m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples])
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump(self.pipeline, directory / MODEL_FILE)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "NgramIntentClassifier":
+        # The model file is written by our own training run (trusted input).
+        with model_storage.read_from(resource) as directory:
+            pipeline = joblib.load(directory / MODEL_FILE)
+        return cls(config, model_storage, resource, pipeline)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self.pipeline is None:
+            raise ValueError("NgramIntentClassifier: process() called before training")
+        texts = [m.get(TEXT) or "" for m in messages]
+        probabilities = self.pipeline.predict_proba(texts)
+        labels = self.pipeline.classes_
+        for message, row in zip(messages, probabilities):
+            order = row.argsort()[::-1][: self.config["ranking_length"]]
+            ranking = [
+                {INTENT_NAME_KEY: str(labels[i]), "confidence": float(row[i])} for i in order
+            ]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages

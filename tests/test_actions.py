@@ -1,0 +1,127 @@
+"""The answering action, in every language, with trackers built in code."""
+import pytest
+from rasa_sdk.events import SlotSet
+
+from actions.answer import ActionAnswer, ActionDefaultFallback
+from bot import catalogue
+from tests.conftest import LANGUAGES, contacts_in
+
+INTENTS_ANSWERED = [
+    "greet", "goodbye", "thanks", "bot_challenge", "privacy", "what_is_trafficking",
+    "who_to_contact", "how_to_get_admitted", "services_offered",
+    "help_without_residence_permit", "children", "emergency", "who_arranges_help",
+    "no_help_against_will", "more_information", "statistics_reports", "out_of_scope",
+    "nlu_fallback",
+]
+
+
+def sure(code):
+    return {"code": code, "confident": True, "unsupported": False, "requested": None}
+
+
+def unsure(code):
+    return {"code": code, "confident": False, "unsupported": False, "requested": None}
+
+
+async def run(action, dispatcher, tracker, domain):
+    events = await action.run(dispatcher, tracker, domain)
+    assert len(dispatcher.messages) == 1
+    return dispatcher.messages[0], events
+
+
+def test_every_domain_intent_is_answered_by_a_catalogue_key(domain):
+    for intent in domain["intents"]:
+        assert intent in catalogue.raw_texts("en"), intent
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("intent", INTENTS_ANSWERED)
+async def test_every_answer_in_every_language_carries_the_contacts(
+    language, intent, dispatcher, tracker_for, domain
+):
+    tracker = tracker_for("...", intent, sure(language), slots={"language": language})
+    message, _ = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert message["text"] == catalogue.reply(intent, language)
+    assert contacts_in(message["text"], language)
+    assert message["language"] == language
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_emergency_answer_starts_with_112(language, dispatcher, tracker_for, domain):
+    tracker = tracker_for("!!", "emergency", sure(language))
+    message, _ = await run(ActionAnswer(), dispatcher, tracker, domain)
+    facts = catalogue.fact_values(language)
+    assert message["text"].index(facts["emergency"]) < message["text"].index(facts["phone"])
+
+
+async def test_a_confident_detection_sets_the_conversation_language(dispatcher, tracker_for, domain):
+    tracker = tracker_for("mitä on ihmiskauppa", "what_is_trafficking", sure("fi"))
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert events == [SlotSet("language", "fi")]
+    assert message["text"] == catalogue.reply("what_is_trafficking", "fi")
+    assert message["buttons"] == []
+
+
+async def test_a_short_follow_up_keeps_the_language(dispatcher, tracker_for, domain):
+    tracker = tracker_for("ok", "thanks", unsure("en"), slots={"language": "sv"})
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert events == []
+    assert message["text"] == catalogue.reply("thanks", "sv")
+
+
+async def test_an_unsure_first_message_gets_the_best_guess_and_the_picker(dispatcher, tracker_for, domain):
+    tracker = tracker_for("سلام", "greet", unsure("fa"))
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert events == []
+    assert message["text"] == catalogue.reply("greet", "fa")
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert '/change_language{"language": "ar"}' in payloads
+    assert '/change_language{"language": "fa"}' in payloads
+
+
+async def test_an_unsupported_language_gets_english_the_picker_and_the_contacts(dispatcher, tracker_for, domain):
+    detection = {"code": "sv", "confident": False, "unsupported": True, "requested": None}
+    tracker = tracker_for("Was ist Menschenhandel", "what_is_trafficking", detection)
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert message["text"] == catalogue.reply("unsupported_language", "en")
+    assert len([b for b in message["buttons"] if "change_language" in b["payload"]]) == len(LANGUAGES)
+    assert events == []
+
+
+async def test_the_picker_payload_switches_the_language(dispatcher, tracker_for, domain):
+    tracker = tracker_for(
+        '/change_language{"language": "ar"}', "change_language", None,
+        slots={"language": "en"}, entities=[{"entity": "language", "value": "ar"}],
+    )
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert events == [SlotSet("language", "ar")]
+    assert message["text"] == catalogue.reply("change_language", "ar")
+    assert message["rtl"] is True
+
+
+async def test_a_typed_request_switches_the_language(dispatcher, tracker_for, domain):
+    detection = {**sure("fi"), "requested": "en"}
+    tracker = tracker_for("englanniksi kiitos", "change_language", detection, slots={"language": "fi"})
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert events == [SlotSet("language", "en")]
+    assert message["text"] == catalogue.reply("change_language", "en")
+
+
+async def test_asking_for_another_language_without_naming_one_shows_the_picker(dispatcher, tracker_for, domain):
+    tracker = tracker_for("other language?", "change_language", unsure("en"), slots={"language": "en"})
+    message, _ = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert message["text"] == catalogue.reply("ui_choose_language", "en")
+    assert any("change_language" in b["payload"] for b in message["buttons"])
+
+
+async def test_core_fallback_answers_with_the_contacts(dispatcher, tracker_for, domain):
+    tracker = tracker_for("hmm", "greet", unsure("en"), slots={"language": "tr"})
+    message, _ = await run(ActionDefaultFallback(), dispatcher, tracker, domain)
+    assert message["text"] == catalogue.reply("nlu_fallback", "tr")
+    assert contacts_in(message["text"], "tr")
+
+
+async def test_an_unknown_intent_falls_back_rather_than_failing(dispatcher, tracker_for, domain):
+    tracker = tracker_for("x", "ui_send", sure("en"))
+    message, _ = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert message["text"] == catalogue.reply("nlu_fallback", "en")

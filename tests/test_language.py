@@ -1,0 +1,138 @@
+"""The language detector: unit tests on small data, and the Rasa component
+trained, persisted and loaded through Rasa's model storage (no full training)."""
+import pytest
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.language import LanguageIdentifier, normalise, words
+from bot.nlu.language_detector import LanguageDetector
+
+SMALL = {
+    "en": ["what is human trafficking", "who do i contact", "i need help now", "thank you so much"],
+    "fi": ["mitä on ihmiskauppa", "kehen otan yhteyttä", "tarvitsen apua nyt", "kiitos paljon"],
+    "sv": ["vad är människohandel", "vem ska jag kontakta", "jag behöver hjälp nu", "tack så mycket"],
+    "ru": ["что такое торговля людьми", "куда обращаться", "помогите мне", "спасибо большое"],
+    "uk": ["що таке торгівля людьми", "куди звертатися", "допоможіть мені", "дякую дуже"],
+    "ar": ["ما هو الاتجار بالبشر", "بمن أتصل", "ساعدوني", "شكرا جزيلا"],
+    "fa": ["قاچاق انسان چیست", "با کی تماس بگیرم", "کمکم کنید", "خیلی ممنون"],
+}
+
+
+@pytest.fixture(scope="module")
+def identifier():
+    return LanguageIdentifier.train(SMALL)
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("what is trafficking exactly", "en"),
+        ("mitä ihmiskauppa tarkoittaa", "fi"),
+        ("vad betyder människohandel", "sv"),
+        ("что значит торговля людьми", "ru"),
+        ("що означає торгівля людьми", "uk"),
+        ("ما معنى الاتجار بالبشر", "ar"),
+        ("قاچاق انسان یعنی چی", "fa"),
+    ],
+)
+def test_a_clear_message_is_detected_with_confidence(identifier, text, code):
+    detection = identifier.identify(text)
+    assert (detection.code, detection.confident) == (code, True)
+
+
+@pytest.mark.parametrize("text", ["ok", "👍", "112?", "", "   ", "!!!", "hi"])
+def test_a_short_message_is_never_confident(identifier, text):
+    assert identifier.identify(text).confident is False
+
+
+@pytest.mark.parametrize("text", ["ภาษาไทย ค้ามนุษย์คืออะไร", "什么是人口贩卖", "मानव बेचबिखन के हो"])
+def test_a_script_of_one_language_decides(text):
+    identifier = LanguageIdentifier.train(SMALL)
+    expected = {"ภ": "th", "什": "zh", "म": "ne"}[text[0]]
+    assert identifier.identify(text).code == expected
+
+
+@pytest.mark.parametrize(
+    "text, requested",
+    [
+        ("in English please", "en"),
+        ("voitko vastata suomeksi", "fi"),
+        ("kan du svara på svenska", "sv"),
+        ("svenska", "sv"),
+        ("Español", "es"),
+        ("my boss is Chinese", None),
+        ("I am Polish", None),
+    ],
+)
+def test_explicit_requests_name_the_language_but_nationalities_do_not(identifier, text, requested):
+    assert identifier.identify(text).requested == requested
+
+
+def test_an_unsupported_language_is_reported(identifier):
+    detection = identifier.identify("Was ist Menschenhandel und wer kann mir helfen")
+    assert detection.unsupported and not detection.confident
+
+
+def test_an_unsupported_script_is_reported(identifier):
+    assert identifier.identify("Τι είναι η εμπορία ανθρώπων").unsupported
+
+
+def test_detection_is_deterministic(identifier):
+    text = "jag vet inte vad jag ska göra"
+    assert len({identifier.identify(text) for _ in range(5)}) == 1
+
+
+def test_control_zero_width_and_direction_characters_are_ignored(identifier):
+    assert identifier.identify("mitä\u200b on\u202e ihmis\u0000kauppa").code == "fi"
+    assert "\u202e" not in normalise("a\u202eb")
+
+
+def test_words_keep_combining_vowel_signs():
+    assert words("ที่ไหน") == ["ที่ไหน"]
+    assert words("मानव बेचबिखन") == ["मानव", "बेचबिखन"]
+
+
+def test_the_model_survives_a_round_trip(identifier):
+    again = LanguageIdentifier.from_dict(identifier.as_dict())
+    text = "kehen otan yhteyttä nyt"
+    assert again.identify(text) == identifier.identify(text)
+
+
+def _training_data():
+    messages = [
+        Message.build(text=text, intent="any", intent_metadata={"language": code})
+        for code, texts in SMALL.items()
+        for text in texts
+    ]
+    return TrainingData(training_examples=messages)
+
+
+def test_component_trains_persists_loads_and_annotates(tmp_path):
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("language_detector")
+    context = ExecutionContext(graph_schema=None, node_name="language_detector")
+    component = LanguageDetector.create({"use_catalogue": False}, storage, resource, context)
+    component.train(_training_data())
+
+    loaded = LanguageDetector.load({"use_catalogue": False}, storage, resource, context)
+    message = Message.build(text="mitä ihmiskauppa on")
+    loaded.process([message])
+    parsed = message.as_dict(only_output_properties=True)
+    assert parsed["language"]["code"] == "fi"
+    assert parsed["language"]["confident"] is True
+
+
+def test_component_rejects_examples_of_an_unknown_language(tmp_path):
+    storage = LocalModelStorage(tmp_path)
+    component = LanguageDetector.create({}, storage, Resource("x"), ExecutionContext(None, "x"))
+    data = TrainingData([Message.build(text="hallo", intent="greet", intent_metadata={"language": "de"})])
+    with pytest.raises(ValueError, match="unsupported languages"):
+        component.train(data)
+
+
+def test_component_config_is_validated():
+    with pytest.raises(ValueError, match="use_catalogue"):
+        LanguageDetector.validate_config({"use_catalogue": "yes"})

@@ -1,0 +1,77 @@
+"""When the action server fails or is slow, Rasa still answers with the contacts."""
+import asyncio
+
+import pytest
+from rasa.core.actions.action import RemoteAction
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+from bot import catalogue
+from bot.rasa_safety import install_action_safety_net
+from tests.conftest import ROOT, contacts_in
+
+
+@pytest.fixture(scope="module")
+def rasa_domain():
+    return Domain.load(str(ROOT / "domain.yml"))
+
+
+def tracker_in(language, rasa_domain):
+    tracker = DialogueStateTracker("someone", rasa_domain.slots)
+    if language:
+        tracker.update(SlotSet("language", language))
+    tracker.update(UserUttered("hmm", {"name": "greet", "confidence": 1.0},
+                               parse_data={"language": {"code": "sv", "confident": False}}))
+    return tracker
+
+
+@pytest.mark.parametrize("language", ["fi", "ar", "zh"])
+async def test_unreachable_action_server_gives_contacts_in_the_conversation_language(language, rasa_domain, unused_tcp_port):
+    install_action_safety_net()
+    action = RemoteAction("action_answer", EndpointConfig(f"http://127.0.0.1:{unused_tcp_port}/webhook"))
+    events = await action.run(CollectingOutputChannel(), None, tracker_in(language, rasa_domain), rasa_domain)
+    assert len(events) == 1 and isinstance(events[0], BotUttered)
+    assert events[0].text == catalogue.reply("nlu_fallback", language)
+    assert contacts_in(events[0].text, language)
+
+
+async def test_without_a_language_slot_the_message_guess_is_used(rasa_domain, unused_tcp_port):
+    install_action_safety_net()
+    action = RemoteAction("action_answer", EndpointConfig(f"http://127.0.0.1:{unused_tcp_port}/webhook"))
+    events = await action.run(CollectingOutputChannel(), None, tracker_in(None, rasa_domain), rasa_domain)
+    assert events[0].text == catalogue.reply("nlu_fallback", "sv")
+
+
+async def test_a_slow_action_server_is_cut_off(rasa_domain, monkeypatch, aiohttp_server):
+    from aiohttp import web
+
+    async def slow(request):
+        await asyncio.sleep(5)
+        return web.json_response({"events": [], "responses": []})
+
+    app = web.Application()
+    app.router.add_post("/webhook", slow)
+    server = await aiohttp_server(app)
+    monkeypatch.setenv("HELPLINE_ACTION_TIMEOUT", "0.3")
+    install_action_safety_net()
+    action = RemoteAction("action_answer", EndpointConfig(str(server.make_url("/webhook"))))
+    events = await action.run(CollectingOutputChannel(), None, tracker_in("en", rasa_domain), rasa_domain)
+    assert contacts_in(events[0].text, "en")
+
+
+def test_installing_twice_wraps_once():
+    install_action_safety_net()
+    first = RemoteAction.run
+    install_action_safety_net()
+    assert RemoteAction.run is first
+
+
+def test_a_bad_timeout_setting_names_the_setting(monkeypatch):
+    from bot.rasa_safety import action_timeout
+
+    monkeypatch.setenv("HELPLINE_ACTION_TIMEOUT", "soon")
+    with pytest.raises(ValueError, match="HELPLINE_ACTION_TIMEOUT"):
+        action_timeout()
