@@ -8,7 +8,7 @@ import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional, Tuple
+from typing import Dict, Mapping, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,6 +82,28 @@ class Settings:
     def action_url(self) -> str:
         return f"http://{self.action_host}:{self.action_port}/webhook"
 
+    def to_env(self) -> Dict[str, str]:
+        """The environment that makes ``from_env`` give these settings back
+        (how bot/stack.py hands them to the processes it starts)."""
+        env = {
+            "HELPLINE_RASA_HOST": self.rasa_host,
+            "HELPLINE_RASA_PORT": str(self.rasa_port),
+            "HELPLINE_ACTION_HOST": self.action_host,
+            "HELPLINE_ACTION_PORT": str(self.action_port),
+            "HELPLINE_GATEWAY_HOST": self.gateway_host,
+            "HELPLINE_GATEWAY_PORT": str(self.gateway_port),
+            "HELPLINE_RASA_TIMEOUT": str(self.rasa_timeout),
+            "HELPLINE_MAX_MESSAGE_CHARS": str(self.max_message_chars),
+            "HELPLINE_MAX_BODY_BYTES": str(self.max_body_bytes),
+            "HELPLINE_RATE_LIMIT_PER_MINUTE": str(self.rate_limit_per_minute),
+            "HELPLINE_CORS_ORIGINS": ",".join(self.cors_origins),
+            "HELPLINE_FRAME_ANCESTORS": " ".join(self.frame_ancestors),
+            "HELPLINE_MODEL": str(self.model_path),
+        }
+        if self.rasa_api_token:
+            env["HELPLINE_RASA_API_TOKEN"] = self.rasa_api_token
+        return env
+
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
         env = os.environ if env is None else env
@@ -98,6 +120,8 @@ class Settings:
             max_body_bytes=int(_positive(env, "HELPLINE_MAX_BODY_BYTES", 8192)),
             rate_limit_per_minute=int(_positive(env, "HELPLINE_RATE_LIMIT_PER_MINUTE", 30)),
             cors_origins=_list(env, "HELPLINE_CORS_ORIGINS"),
-            frame_ancestors=_list(env, "HELPLINE_FRAME_ANCESTORS") or ("'self'",),
+            frame_ancestors=tuple(
+                a.strip() for a in env.get("HELPLINE_FRAME_ANCESTORS", "").split(" ") if a.strip()
+            ) or ("'self'",),
             model_path=Path(env.get("HELPLINE_MODEL", ROOT / "models" / "helpline.tar.gz")),
         )

@@ -24,6 +24,7 @@ READY_TIMEOUT_SECONDS = 240
 def child_environment(settings: Settings, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     """Environment of every child process: our package importable, quiet, private."""
     env = dict(os.environ)
+    env.update(settings.to_env())
     env.update(
         {
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
@@ -88,18 +89,23 @@ class Stack:
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def _spawn(self, name: str, command: List[str]) -> subprocess.Popen:
-        output = None
-        if self.log_dir is not None:
+        if self.log_dir is None:
+            output = None
+        else:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             output = open(self.log_dir / f"{name}.log", "ab")
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=child_environment(self.settings, self.extra_env),
-            stdout=output,
-            stderr=subprocess.STDOUT if output else None,
-            start_new_session=True,
-        )
+        try:
+            process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=child_environment(self.settings, self.extra_env),
+                stdout=output,
+                stderr=subprocess.STDOUT if output else None,
+                start_new_session=True,
+            )
+        finally:
+            if output is not None:
+                output.close()  # the child has its own copy
         self.processes[name] = process
         return process
 
