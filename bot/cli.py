@@ -57,15 +57,30 @@ def shell(settings: Settings) -> int:
         stack.stop()
 
 
+def messaging_channels_on() -> list:
+    """The messaging channels whose variables are set (raises on a half-set one)."""
+    from bot.channels.messenger import MessengerSettings
+    from bot.channels.telegram import TelegramSettings
+    from bot.channels.whatsapp import TwilioSettings
+
+    channels = {"Telegram": TelegramSettings, "WhatsApp": TwilioSettings, "Messenger": MessengerSettings}
+    return [name for name, settings in channels.items() if settings.from_env() is not None]
+
+
 def main(argv=None) -> int:
+    from bot.channels.rendering import ChannelSettingError
+
     parser = argparse.ArgumentParser(prog="python -m bot.cli", description=__doc__)
     parser.add_argument("command", choices=["run", "shell"])
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
-    except SettingError as problem:
+        channels = messaging_channels_on()
+    except (SettingError, ChannelSettingError) as problem:
         print(f"Setting error: {problem}", file=sys.stderr)
         return 2
+    if channels:
+        print(f"Messaging channels on: {', '.join(channels)} (webhooks: docs/channels.md)")
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     return {"run": run, "shell": shell}[args.command](settings)
 

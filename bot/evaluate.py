@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -64,9 +65,20 @@ def puts_112_first(language: str) -> bool:
     return text.index(facts["emergency"]) < text.index(facts["phone"])
 
 
+def quiet_rasa_logs() -> None:
+    """Rasa in-process logs each parsed text at debug level unless configured:
+    keep message text out of the output."""
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+
+
 async def evaluate(model_path: Path, codes: Optional[List[str]] = None) -> List[LanguageScore]:
     from rasa.core.agent import load_agent
 
+    quiet_rasa_logs()
     agent = await load_agent(model_path=str(model_path))
     scores = []
     for code in codes or list(catalogue.languages()):

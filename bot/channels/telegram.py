@@ -28,8 +28,9 @@ import os
 import sys
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text
 
-from aiogram.bot.api import TelegramAPIServer
+from aiogram.bot.api import TelegramAPIServer, check_token
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.exceptions import ValidationError
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from sanic import Blueprint, response
@@ -73,8 +74,10 @@ class TelegramSettings:
                 f"{WEBHOOK_SECRET} must be 1-256 characters of A-Z, a-z, 0-9, _ and - "
                 "(Telegram's rule for secret_token)"
             )
-        if ":" not in values[TOKEN] or not values[TOKEN].split(":", 1)[0].isdigit():
-            raise ChannelSettingError(f"{TOKEN} does not look like a bot token from @BotFather")
+        try:
+            check_token(values[TOKEN])
+        except ValidationError:
+            raise ChannelSettingError(f"{TOKEN} does not look like a bot token from @BotFather") from None
         api_url = rendering.checked_url(API_URL, values[API_URL] or DEFAULT_API_URL)
         return cls(values[TOKEN], secret, api_url)
 

@@ -291,25 +291,33 @@
     }
   }
 
+  // Built once, relabelled on each language change (a focused link keeps focus).
+  var contactLinks = ["phone", "email", "emergency"].map(function (name) {
+    var li = el("li", "hl-contact hl-contact-" + name);
+    var link = el("a", "hl-contact-link");
+    var label = el("span", "hl-contact-label");
+    var value = el("span", "hl-contact-value");
+    value.dir = "ltr";
+    link.appendChild(label);
+    link.appendChild(document.createTextNode(" "));
+    link.appendChild(value);
+    li.appendChild(link);
+    contacts.appendChild(li);
+    return { name: name, link: link, label: label, value: value };
+  });
+
   function renderContacts(ui) {
     var t = ui.texts;
-    var items = [
-      [t.ui_phone_label, ui.phone, ui.phone_uri, "hl-contact-phone"],
-      [t.ui_email_label, ui.email, "mailto:" + ui.email, "hl-contact-email"],
-      [t.ui_emergency_label, ui.emergency, "tel:" + ui.emergency, "hl-contact-emergency"]
-    ];
-    contacts.textContent = "";
-    items.forEach(function (item) {
-      var li = el("li", "hl-contact " + item[3]);
-      var link = el("a", "hl-contact-link");
-      link.href = item[2];
-      link.appendChild(el("span", "hl-contact-label", item[0]));
-      link.appendChild(document.createTextNode(" "));
-      var value = el("span", "hl-contact-value", item[1]);
-      value.dir = "ltr";
-      link.appendChild(value);
-      li.appendChild(link);
-      contacts.appendChild(li);
+    var targets = {
+      phone: [t.ui_phone_label, ui.phone, ui.phone_uri],
+      email: [t.ui_email_label, ui.email, "mailto:" + ui.email],
+      emergency: [t.ui_emergency_label, ui.emergency, "tel:" + ui.emergency]
+    };
+    contactLinks.forEach(function (c) {
+      var target = targets[c.name];
+      c.label.textContent = target[0];
+      c.value.textContent = target[1];
+      c.link.href = target[2];
     });
   }
 
@@ -335,7 +343,12 @@
   function clearStarter() {
     var old = log.querySelector(".hl-starter");
     if (old) {
+      // A keyboard user who pressed one of these stays in the conversation.
+      var hadFocus = old.contains(document.activeElement);
       old.remove();
+      if (hadFocus) {
+        log.focus({ preventScroll: true });
+      }
     }
   }
 

@@ -90,6 +90,9 @@ def test_settings_need_both_variables():
         TelegramSettings.from_env({"HELPLINE_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
                                    "HELPLINE_TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
                                    "HELPLINE_TELEGRAM_API_URL": "http://api.example.org"})
+    with pytest.raises(ChannelSettingError, match="BotFather"):
+        TelegramSettings.from_env({"HELPLINE_TELEGRAM_TOKEN": "12 3:has space",
+                                   "HELPLINE_TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET})
     on = TelegramSettings.from_env({"HELPLINE_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
                                     "HELPLINE_TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET})
     assert on.api_url == "https://api.telegram.org"

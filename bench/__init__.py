@@ -1,0 +1,1 @@
+"""The benchmark (``make bench``): our stack against the stock ``rasa init`` assistant."""
