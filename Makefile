@@ -15,7 +15,7 @@ export HELPLINE_ACTION_URL ?= http://127.0.0.1:5055/webhook
 # Everything the trained model depends on: retrain only when one changes.
 MODEL_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml) \
 	$(wildcard bot/catalogue/*.yml) bot/languages.yml bot/facts.yml \
-	bot/language.py bot/catalogue.py $(wildcard bot/nlu/*.py)
+	bot/language.py bot/catalogue.py bot/rasa_patches.py $(wildcard bot/nlu/*.py)
 
 .PHONY: help run shell test train evaluate catalogue-report check validate bench audit clean
 
@@ -65,8 +65,9 @@ $(VENV)/.runtime: requirements.txt | $(VENV)/.python
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@
 
-$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+$(VENV)/.dev: requirements-dev.txt package-lock.json $(VENV)/.runtime
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	npm ci --no-audit --no-fund --loglevel=error
 	scripts/install-system-deps.sh
 	@touch $@
 

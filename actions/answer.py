@@ -43,7 +43,10 @@ def choose_language(tracker: Tracker) -> Tuple[str, bool, bool]:
         return detection["code"], detection["code"] != current, False
     if current in catalogue.languages():
         return current, False, False
-    guess = catalogue.supported(detection.get("code"))
+    # Too short to tell, first message: the page's language if the widget sent
+    # it, else our best guess; the picker lets the person correct it.
+    hint = detection.get("hint")
+    guess = hint if hint in catalogue.languages() else catalogue.supported(detection.get("code"))
     return guess, False, True
 
 

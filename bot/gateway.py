@@ -74,6 +74,12 @@ def fallback_body(language: Optional[str], key: str = "ui_backend_down") -> Dict
 
 
 def client_id(request: web.Request) -> str:
+    """Who the rate limit counts: the peer, or behind a trusted reverse proxy
+    (HELPLINE_TRUST_FORWARDED_FOR) the client it names."""
+    if request.app[SETTINGS].trust_forwarded_for:
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
     return request.remote or "unknown"
 
 
@@ -137,6 +143,8 @@ async def chat(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     if not request.app[LIMITER].allow(client_id(request)):
         return error(429, "rate_limited")
+    if request.content_type != "application/json":
+        return error(415, "expected_json")
     if request.content_length is not None and request.content_length > settings.max_body_bytes:
         return error(413, "body_too_large")
     try:
@@ -151,7 +159,8 @@ async def chat(request: web.Request) -> web.Response:
         return error(400, "invalid_json")
     if not isinstance(body, dict):
         return error(400, "invalid_json")
-    hint = body.get("language") if isinstance(body.get("language"), str) else None
+    # the widget's current language: a hint for a first message too short to tell
+    hint = body.get("language") if body.get("language") in catalogue.languages() else None
     sender, text = body.get("sender"), body.get("message")
     if not isinstance(sender, str) or not SENDER_PATTERN.match(sender):
         return error(400, "invalid_sender")
@@ -167,7 +176,7 @@ async def chat(request: web.Request) -> web.Response:
     try:
         async with request.app[HTTP].post(
             url,
-            json={"sender": sender, "message": text},
+            json={"sender": sender, "message": text, "metadata": {"language": hint} if hint else {}},
             timeout=ClientTimeout(total=settings.rasa_timeout),
         ) as response:
             if response.status != 200:
@@ -216,10 +225,11 @@ async def serve_widget_js(request: web.Request) -> web.Response:
 
 
 def static_file(name: str, content_type: str):
+    """A file of bot/web, read once at start-up."""
+    body = (STATIC_DIR / name).read_bytes()
+
     async def handler(request: web.Request) -> web.Response:
-        return web.Response(
-            body=(STATIC_DIR / name).read_bytes(), content_type=content_type, charset="utf-8"
-        )
+        return web.Response(body=body, content_type=content_type, charset="utf-8")
 
     return handler
 
@@ -242,7 +252,6 @@ def create_app(settings: Optional[Settings] = None) -> web.Application:
     app.router.add_get("/", static_file("index.html", "text/html"))
     app.router.add_get("/widget.js", serve_widget_js)
     app.router.add_get("/widget.css", static_file("widget.css", "text/css"))
-    app.router.add_get("/demo.js", static_file("demo.js", "application/javascript"))
     app.router.add_post("/api/chat", chat)
     app.router.add_route("OPTIONS", "/api/chat", preflight)
     app.router.add_get("/healthz", healthz)

@@ -50,6 +50,13 @@ def _loopback(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "0").strip().lower()
+    if raw not in ("0", "1", "true", "false", "yes", "no", ""):
+        raise SettingError(f"{name} must be 1 or 0, not {raw!r}")
+    return raw in ("1", "true", "yes")
+
+
 def _list(env: Mapping[str, str], name: str) -> Tuple[str, ...]:
     return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
 
@@ -72,6 +79,8 @@ class Settings:
     rate_limit_per_minute: int = 30
     cors_origins: Tuple[str, ...] = ()
     frame_ancestors: Tuple[str, ...] = ("'self'",)
+    # behind a reverse proxy: count the rate limit per client it names
+    trust_forwarded_for: bool = False
     model_path: Path = field(default=ROOT / "models" / "helpline.tar.gz")
 
     @property
@@ -99,6 +108,7 @@ class Settings:
             "HELPLINE_CORS_ORIGINS": ",".join(self.cors_origins),
             "HELPLINE_FRAME_ANCESTORS": " ".join(self.frame_ancestors),
             "HELPLINE_MODEL": str(self.model_path),
+            "HELPLINE_TRUST_FORWARDED_FOR": "1" if self.trust_forwarded_for else "0",
         }
         if self.rasa_api_token:
             env["HELPLINE_RASA_API_TOKEN"] = self.rasa_api_token
@@ -124,4 +134,5 @@ class Settings:
                 a.strip() for a in env.get("HELPLINE_FRAME_ANCESTORS", "").split(" ") if a.strip()
             ) or ("'self'",),
             model_path=Path(env.get("HELPLINE_MODEL", ROOT / "models" / "helpline.tar.gz")),
+            trust_forwarded_for=_flag(env, "HELPLINE_TRUST_FORWARDED_FOR"),
         )

@@ -125,3 +125,11 @@ async def test_an_unknown_intent_falls_back_rather_than_failing(dispatcher, trac
     tracker = tracker_for("x", "ui_send", sure("en"))
     message, _ = await run(ActionAnswer(), dispatcher, tracker, domain)
     assert message["text"] == catalogue.reply("nlu_fallback", "en")
+
+
+async def test_an_unsure_first_message_follows_the_page_language_hint(dispatcher, tracker_for, domain):
+    detection = {**unsure("en"), "hint": "fi"}
+    tracker = tracker_for("ok", "thanks", detection)
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert message["text"] == catalogue.reply("thanks", "fi")
+    assert events == [] and any("change_language" in b["payload"] for b in message["buttons"])

@@ -46,16 +46,16 @@ async def gateway(aiohttp_client, fake_rasa, unused_tcp_port):
     return await aiohttp_client(create_app(settings))
 
 
-async def post(client, body, **kwargs):
+async def post(client, body, headers=None):
     data = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    return await client.post("/api/chat", data=data, headers={"Content-Type": "application/json"}, **kwargs)
+    return await client.post("/api/chat", data=data, headers={"Content-Type": "application/json", **(headers or {})})
 
 
 async def test_a_message_is_forwarded_and_answered(gateway, fake_rasa):
     response = await post(gateway, {"sender": SENDER, "message": "  mitä on ihmiskauppa  "})
     assert response.status == 200
     body = await response.json()
-    assert fake_rasa["received"] == [{"sender": SENDER, "message": "mitä on ihmiskauppa"}]
+    assert fake_rasa["received"] == [{"sender": SENDER, "message": "mitä on ihmiskauppa", "metadata": {}}]
     assert body["language"] == "fi" and body["rtl"] is False
     assert body["messages"][0]["buttons"] == [{"title": "Suomi", "payload": "/x"}]
     assert contacts_in(body["messages"][0]["text"], "fi")
@@ -125,6 +125,28 @@ async def test_script_and_emoji_are_passed_as_plain_text(gateway, fake_rasa):
     for text in ("<script>alert(1)</script>", "👍👍", "\u202eevil"):
         assert (await post(gateway, {"sender": SENDER, "message": text})).status == 200
     assert [r["message"] for r in fake_rasa["received"]] == ["<script>alert(1)</script>", "👍👍", "\u202eevil"]
+
+
+async def test_the_page_language_is_passed_on_as_a_hint(gateway, fake_rasa):
+    await post(gateway, {"sender": SENDER, "message": "ok", "language": "fi"})
+    await post(gateway, {"sender": SENDER, "message": "ok", "language": "xx"})
+    assert [r["metadata"] for r in fake_rasa["received"]] == [{"language": "fi"}, {}]
+
+
+async def test_only_json_is_accepted(gateway, fake_rasa):
+    response = await gateway.post("/api/chat", data="sender=x&message=hi",
+                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status == 415
+    assert fake_rasa["received"] == []
+
+
+async def test_rate_limit_counts_the_forwarded_client_only_behind_a_trusted_proxy(aiohttp_client, fake_rasa):
+    settings = Settings(rasa_port=fake_rasa["port"], rate_limit_per_minute=1, trust_forwarded_for=True)
+    client = await aiohttp_client(create_app(settings))
+    first = await post(client, {"sender": SENDER, "message": "hi"}, headers={"X-Forwarded-For": "203.0.113.1"})
+    other = await post(client, {"sender": SENDER, "message": "hi"}, headers={"X-Forwarded-For": "203.0.113.2"})
+    again = await post(client, {"sender": SENDER, "message": "hi"}, headers={"X-Forwarded-For": "203.0.113.1"})
+    assert [first.status, other.status, again.status] == [200, 200, 429]
 
 
 async def test_one_client_flooding_is_rate_limited(gateway):

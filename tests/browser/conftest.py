@@ -119,7 +119,7 @@ class FakeRasa:
             turn = catalogue.turn(text[1:], language)
         elif "<" in text:
             turn = {
-                "text": f"{text}\n\n{catalogue.text('contact_block', language)}",
+                "text": f"{text}\n\n{catalogue.text('contact_block', language)}\n{text}",
                 "buttons": [{"title": text, "payload": "/greet"}],
                 "language": language,
                 "rtl": catalogue.languages()[language].rtl,

@@ -1,4 +1,4 @@
-"""When the action server fails or is slow, Rasa still answers with the contacts."""
+"""Our two changes to how Rasa runs a custom action (bot/rasa_patches.py)."""
 import asyncio
 
 import pytest
@@ -10,7 +10,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import catalogue
-from bot.rasa_safety import install_action_safety_net
+from bot.rasa_patches import install_action_safety_net, install_prebuilt_response_validator
 from tests.conftest import ROOT, contacts_in
 
 
@@ -70,8 +70,22 @@ def test_installing_twice_wraps_once():
 
 
 def test_a_bad_timeout_setting_names_the_setting(monkeypatch):
-    from bot.rasa_safety import action_timeout
+    from bot.rasa_patches import action_timeout
 
     monkeypatch.setenv("HELPLINE_ACTION_TIMEOUT", "soon")
     with pytest.raises(ValueError, match="HELPLINE_ACTION_TIMEOUT"):
         action_timeout()
+
+
+def test_the_prebuilt_validator_accepts_and_rejects_like_rasa():
+    import jsonschema
+
+    install_prebuilt_response_validator()
+    action = RemoteAction("action_answer", None)
+    good = {"events": [{"event": "slot", "name": "language", "value": "fi"}], "responses": [{"text": "hi"}]}
+    assert action._validate_action_result(good) is True
+    bad = {"events": "not a list", "responses": []}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, RemoteAction.action_response_format_spec())
+    with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server response"):
+        action._validate_action_result(bad)
