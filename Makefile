@@ -17,13 +17,20 @@ MODEL_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml) \
 	$(wildcard bot/catalogue/*.yml) bot/languages.yml bot/facts.yml \
 	bot/language.py bot/catalogue.py bot/rasa_patches.py $(wildcard bot/nlu/*.py)
 
-.PHONY: help run shell test train evaluate catalogue-report check validate bench audit clean
+.PHONY: help run run-prod forget shell test train evaluate catalogue-report check validate bench audit clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 run: $(VENV)/.runtime $(MODEL) ## Set up, train if needed, start the bot (gateway http://127.0.0.1:8080)
 	$(PY) -m bot.cli run
+
+run-prod: $(VENV)/.runtime $(MODEL) ## Production profile here: PostgreSQL + Redis (local), 2 Rasa instances
+	HELPLINE_PROFILE=production $(PY) -m bot.cli run
+
+forget: $(VENV)/.runtime ## Staff: delete one conversation now: make forget SENDER=<sender id>
+	@test -n "$(SENDER)" || { echo "usage: make forget SENDER=<sender id>"; exit 2; }
+	$(PY) -m bot.retention delete --sender "$(SENDER)"
 
 shell: $(VENV)/.runtime $(MODEL) ## Staff terminal: rasa shell with the action server running
 	$(PY) -m bot.cli shell

@@ -14,11 +14,12 @@ import json
 import logging
 import re
 import time
+import zlib
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
-from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from bot import catalogue
 from bot.settings import Settings
@@ -124,10 +125,12 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
-    checks = {
-        "rasa": f"{settings.rasa_url}/",
-        "actions": f"http://{settings.action_host}:{settings.action_port}/health",
-    }
+    checks = {f"rasa{'' if i == 0 else f'-{i}'}": f"{url}/" for i, url in enumerate(settings.rasa_urls)}
+    if not settings.rasa_urls_override:  # action servers we started ourselves
+        checks.update({
+            f"actions{'' if i == 0 else f'-{i}'}": f"http://{settings.action_host}:{settings.action_port + i}/health"
+            for i in range(settings.rasa_instances)
+        })
     results = {}
     for name, url in checks.items():
         try:
@@ -172,21 +175,45 @@ async def chat(request: web.Request) -> web.Response:
     if len(text) > settings.max_message_chars:
         return error(413, "message_too_long", hint, "ui_message_too_long")
 
-    url = f"{settings.rasa_url}{RASA_WEBHOOK}"
-    try:
-        async with request.app[HTTP].post(
-            url,
-            json={"sender": sender, "message": text, "metadata": {"language": hint} if hint else {}},
-            timeout=ClientTimeout(total=settings.rasa_timeout),
-        ) as response:
-            if response.status != 200:
-                raise RuntimeError(f"Rasa answered {response.status}")
-            messages = await response.json()
-    except (asyncio.TimeoutError, OSError, RuntimeError, ValueError, Exception) as exc:
-        logger.warning("Rasa unavailable (%s); answered with the contacts.", type(exc).__name__)
+    payload = {"sender": sender, "message": text, "metadata": {"language": hint} if hint else {}}
+    messages = await forward(request.app, settings, sender, payload)
+    if messages is None:
         return web.json_response({"error": "backend_unavailable", **fallback_body(hint)}, status=503)
-
     return web.json_response(shape_reply(messages, hint))
+
+
+def upstream_order(urls: Sequence[str], sender: str) -> List[str]:
+    """The Rasa servers to try for a sender: the same one first every time
+    (its lock and cache stay warm), then the others in turn."""
+    start = zlib.crc32(sender.encode("utf-8")) % len(urls)
+    return list(urls[start:]) + list(urls[:start])
+
+
+async def forward(app: web.Application, settings: Settings, sender: str, payload: Dict[str, Any]):
+    """Rasa's answer, trying each instance in turn within the time limit;
+    None when none answered. The Redis lock store keeps one conversation's
+    messages in order whichever instance handles them."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settings.rasa_timeout
+    order = upstream_order(settings.rasa_urls, sender)
+    for attempt, url in enumerate(order):
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            break
+        try:
+            async with app[HTTP].post(
+                f"{url}{RASA_WEBHOOK}",
+                json=payload,
+                timeout=ClientTimeout(total=remaining / (len(order) - attempt)),
+            ) as response:
+                if response.status != 200:
+                    raise RuntimeError(f"status {response.status}")
+                return await response.json()
+        except (asyncio.TimeoutError, OSError, RuntimeError, ValueError, ClientError) as exc:
+            logger.warning(
+                "Rasa instance %d of %d did not answer (%s).", attempt + 1, len(order), type(exc).__name__
+            )
+    return None
 
 
 def shape_reply(messages: Any, hint: Optional[str]) -> Dict[str, Any]:

@@ -61,9 +61,25 @@ def _list(env: Mapping[str, str], name: str) -> Tuple[str, ...]:
     return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
 
 
+PROFILES = ("embedded", "production")
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: Tuple[str, ...]) -> str:
+    value = env.get(name, default)
+    if value not in choices:
+        raise SettingError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
-    # Rasa and the action server: loopback only, always.
+    # "embedded": one Rasa, conversations in memory, nothing on disk.
+    # "production": PostgreSQL tracker store, Redis lock store, several Rasa
+    # instances (and as many action servers) behind the gateway.
+    profile: str = "embedded"
+    rasa_instances: int = 1
+    # Rasa and the action server: loopback only, always. Instance i listens on
+    # rasa_port + i and uses the action server on action_port + i.
     rasa_host: str = "127.0.0.1"
     rasa_port: int = 5005
     action_host: str = "127.0.0.1"
@@ -73,7 +89,10 @@ class Settings:
     # The web gateway: the one public surface. Loopback unless told otherwise.
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
-    rasa_timeout: float = 10.0
+    # the gateway's time for one message, all Rasa instances together; above
+    # the lock lifetime, so a message whose conversation was locked by a
+    # killed instance is still answered by another
+    rasa_timeout: float = 12.0
     max_message_chars: int = 1000
     max_body_bytes: int = 8192
     rate_limit_per_minute: int = 30
@@ -81,20 +100,71 @@ class Settings:
     frame_ancestors: Tuple[str, ...] = ("'self'",)
     # behind a reverse proxy: count the rate limit per client it names
     trust_forwarded_for: bool = False
+    # Rasa servers the gateway forwards to, when they are not the ones
+    # bot/stack.py starts (e.g. a Kubernetes service); else derived.
+    rasa_urls_override: Tuple[str, ...] = ()
+    # production profile: PostgreSQL and Redis (passwords from the environment only)
+    db_host: str = "127.0.0.1"
+    db_port: int = 5432
+    db_name: str = "helpline"
+    db_user: str = "postgres"
+    db_password: str = field(default="", repr=False)
+    redis_host: str = "127.0.0.1"
+    redis_port: int = 6379
+    redis_db: int = 1
+    redis_password: str = field(default="", repr=False)
+    # conversations untouched for longer than this are deleted (production)
+    # seconds a conversation's lock outlives a Rasa instance that died holding it
+    # (above the action timeout, 5 s, plus NLU; Rasa's default is 60 s)
+    lock_lifetime: int = 8
+    retention_days: float = 30.0
+    retention_interval_minutes: float = 60.0
     model_path: Path = field(default=ROOT / "models" / "helpline.tar.gz")
 
     @property
     def rasa_url(self) -> str:
-        return f"http://{self.rasa_host}:{self.rasa_port}"
+        return self.rasa_urls[0]
+
+    @property
+    def rasa_urls(self) -> Tuple[str, ...]:
+        """Every Rasa server the gateway may forward to."""
+        if self.rasa_urls_override:
+            return self.rasa_urls_override
+        return tuple(
+            f"http://{self.rasa_host}:{self.rasa_port + i}" for i in range(self.rasa_instances)
+        )
+
+    def action_url_for(self, instance: int) -> str:
+        return f"http://{self.action_host}:{self.action_port + instance}/webhook"
 
     @property
     def action_url(self) -> str:
-        return f"http://{self.action_host}:{self.action_port}/webhook"
+        return self.action_url_for(0)
+
+    @property
+    def endpoints_file(self) -> Path:
+        name = "endpoints.production.yml" if self.profile == "production" else "endpoints.yml"
+        return ROOT / name
 
     def to_env(self) -> Dict[str, str]:
         """The environment that makes ``from_env`` give these settings back
         (how bot/stack.py hands them to the processes it starts)."""
         env = {
+            "HELPLINE_PROFILE": self.profile,
+            "HELPLINE_RASA_INSTANCES": str(self.rasa_instances),
+            "HELPLINE_RASA_URLS": ",".join(self.rasa_urls_override),
+            "HELPLINE_DB_HOST": self.db_host,
+            "HELPLINE_DB_PORT": str(self.db_port),
+            "HELPLINE_DB_NAME": self.db_name,
+            "HELPLINE_DB_USER": self.db_user,
+            "HELPLINE_DB_PASSWORD": self.db_password,
+            "HELPLINE_REDIS_HOST": self.redis_host,
+            "HELPLINE_REDIS_PORT": str(self.redis_port),
+            "HELPLINE_REDIS_DB": str(self.redis_db),
+            "HELPLINE_REDIS_PASSWORD": self.redis_password,
+            "HELPLINE_RETENTION_DAYS": str(self.retention_days),
+            "HELPLINE_LOCK_LIFETIME": str(self.lock_lifetime),
+            "HELPLINE_RETENTION_INTERVAL_MINUTES": str(self.retention_interval_minutes),
             "HELPLINE_RASA_HOST": self.rasa_host,
             "HELPLINE_RASA_PORT": str(self.rasa_port),
             "HELPLINE_ACTION_HOST": self.action_host,
@@ -117,7 +187,28 @@ class Settings:
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
         env = os.environ if env is None else env
+        profile = _choice(env, "HELPLINE_PROFILE", "embedded", PROFILES)
+        instances = int(_positive(env, "HELPLINE_RASA_INSTANCES", 2 if profile == "production" else 1))
+        if profile == "embedded" and instances != 1:
+            raise SettingError(
+                "HELPLINE_RASA_INSTANCES must be 1 in the embedded profile "
+                "(conversations are in one process's memory); use HELPLINE_PROFILE=production"
+            )
         return cls(
+            profile=profile,
+            rasa_instances=instances,
+            rasa_urls_override=_list(env, "HELPLINE_RASA_URLS"),
+            db_host=env.get("HELPLINE_DB_HOST", "127.0.0.1"),
+            db_port=_port(env, "HELPLINE_DB_PORT", 5432),
+            db_name=env.get("HELPLINE_DB_NAME", "helpline"),
+            db_user=env.get("HELPLINE_DB_USER", "postgres"),
+            db_password=env.get("HELPLINE_DB_PASSWORD", ""),
+            redis_host=env.get("HELPLINE_REDIS_HOST", "127.0.0.1"),
+            redis_port=_port(env, "HELPLINE_REDIS_PORT", 6379),
+            redis_db=int(_positive(env, "HELPLINE_REDIS_DB", 1)),
+            redis_password=env.get("HELPLINE_REDIS_PASSWORD", ""),
+            retention_days=_positive(env, "HELPLINE_RETENTION_DAYS", 30.0),
+            retention_interval_minutes=_positive(env, "HELPLINE_RETENTION_INTERVAL_MINUTES", 60.0),
             rasa_host=_loopback(env, "HELPLINE_RASA_HOST", "127.0.0.1"),
             rasa_port=_port(env, "HELPLINE_RASA_PORT", 5005),
             action_host=_loopback(env, "HELPLINE_ACTION_HOST", "127.0.0.1"),
@@ -125,7 +216,8 @@ class Settings:
             rasa_api_token=env.get("HELPLINE_RASA_API_TOKEN") or None,
             gateway_host=env.get("HELPLINE_GATEWAY_HOST", "127.0.0.1"),
             gateway_port=_port(env, "HELPLINE_GATEWAY_PORT", 8080),
-            rasa_timeout=_positive(env, "HELPLINE_RASA_TIMEOUT", 10.0),
+            rasa_timeout=_positive(env, "HELPLINE_RASA_TIMEOUT", 12.0),
+            lock_lifetime=int(_positive(env, "HELPLINE_LOCK_LIFETIME", 8)),
             max_message_chars=int(_positive(env, "HELPLINE_MAX_MESSAGE_CHARS", 1000)),
             max_body_bytes=int(_positive(env, "HELPLINE_MAX_BODY_BYTES", 8192)),
             rate_limit_per_minute=int(_positive(env, "HELPLINE_RATE_LIMIT_PER_MINUTE", 30)),

@@ -21,17 +21,20 @@ from bot.settings import ROOT, Settings
 READY_TIMEOUT_SECONDS = 240
 
 
-def child_environment(settings: Settings, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+def child_environment(
+    settings: Settings, extra: Optional[Dict[str, str]] = None, instance: int = 0
+) -> Dict[str, str]:
     """Environment of every child process: our package importable, quiet, private."""
     env = dict(os.environ)
     env.update(settings.to_env())
     env.update(
         {
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
-            "HELPLINE_ACTION_URL": settings.action_url,
+            "HELPLINE_ACTION_URL": settings.action_url_for(instance),
             # rasa_sdk binds to SANIC_HOST; keep the action server on loopback.
             "SANIC_HOST": settings.action_host,
             "RASA_TELEMETRY_ENABLED": "false",
+            "TICKET_LOCK_LIFETIME": str(settings.lock_lifetime),
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "PYTHONWARNINGS": "ignore",
@@ -41,24 +44,24 @@ def child_environment(settings: Settings, extra: Optional[Dict[str, str]] = None
     return env
 
 
-def action_server_command(settings: Settings) -> List[str]:
+def action_server_command(settings: Settings, instance: int = 0) -> List[str]:
     return [
         sys.executable, "-m", "rasa_sdk",
         "--actions", "actions",
-        "--port", str(settings.action_port),
+        "--port", str(settings.action_port + instance),
     ]
 
 
-def rasa_command(settings: Settings, subcommand: str = "run") -> List[str]:
+def rasa_command(settings: Settings, subcommand: str = "run", instance: int = 0) -> List[str]:
     command = [
         sys.executable, "-m", "rasa", subcommand,
         "--model", str(settings.model_path),
-        "--endpoints", str(ROOT / "endpoints.yml"),
+        "--endpoints", str(settings.endpoints_file),
     ]
     if subcommand == "run":
         command += [
             "--interface", settings.rasa_host,
-            "--port", str(settings.rasa_port),
+            "--port", str(settings.rasa_port + instance),
             "--credentials", str(ROOT / "credentials.yml"),
         ]
         if settings.rasa_api_token:
@@ -68,6 +71,15 @@ def rasa_command(settings: Settings, subcommand: str = "run") -> List[str]:
 
 def gateway_command(settings: Settings) -> List[str]:
     return [sys.executable, "-m", "bot.gateway"]
+
+
+def retention_command(settings: Settings) -> List[str]:
+    return [sys.executable, "-m", "bot.retention", "schedule"]
+
+
+def instance_name(process: str, instance: int) -> str:
+    """'rasa', 'actions' for the first instance; 'rasa-1', 'actions-1' ... after."""
+    return process if instance == 0 else f"{process}-{instance}"
 
 
 def http_ok(url: str, timeout: float = 2.0) -> bool:
@@ -88,7 +100,7 @@ class Stack:
     extra_env: Dict[str, str] = field(default_factory=dict)
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
 
-    def _spawn(self, name: str, command: List[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, command: List[str], instance: int = 0) -> subprocess.Popen:
         if self.log_dir is None:
             output = None
         else:
@@ -98,7 +110,7 @@ class Stack:
             process = subprocess.Popen(
                 command,
                 cwd=ROOT,
-                env=child_environment(self.settings, self.extra_env),
+                env=child_environment(self.settings, self.extra_env, instance),
                 stdout=output,
                 stderr=subprocess.STDOUT if output else None,
                 start_new_session=True,
@@ -109,32 +121,43 @@ class Stack:
         self.processes[name] = process
         return process
 
-    def start_action_server(self) -> None:
-        self._spawn("actions", action_server_command(self.settings))
+    def start_action_server(self, instance: int = 0) -> None:
+        self._spawn(
+            instance_name("actions", instance), action_server_command(self.settings, instance), instance
+        )
 
-    def start_rasa(self) -> None:
+    def start_rasa(self, instance: int = 0) -> None:
         if not self.settings.model_path.exists():
             raise FileNotFoundError(
                 f"No trained model at {self.settings.model_path}; run `make train` first"
             )
-        self._spawn("rasa", rasa_command(self.settings))
+        self._spawn(instance_name("rasa", instance), rasa_command(self.settings, "run", instance), instance)
 
     def start_gateway(self) -> None:
         self._spawn("gateway", gateway_command(self.settings))
 
     def start(self) -> "Stack":
-        self.start_action_server()
-        self.start_rasa()
+        if self.settings.profile == "production":
+            from bot.retention import ensure_database
+
+            ensure_database(self.settings)
+        for instance in range(self.settings.rasa_instances):
+            self.start_action_server(instance)
+            self.start_rasa(instance)
         if self.gateway:
             self.start_gateway()
+        if self.settings.profile == "production":
+            self._spawn("retention", retention_command(self.settings))
         return self
 
     def health_urls(self) -> Dict[str, str]:
         s = self.settings
-        urls = {
-            "actions": f"http://{s.action_host}:{s.action_port}/health",
-            "rasa": f"{s.rasa_url}/",
-        }
+        urls = {}
+        for instance in range(s.rasa_instances):
+            urls[instance_name("actions", instance)] = (
+                f"http://{s.action_host}:{s.action_port + instance}/health"
+            )
+            urls[instance_name("rasa", instance)] = f"http://{s.rasa_host}:{s.rasa_port + instance}/"
         if self.gateway:
             urls["gateway"] = f"http://{_client_host(s.gateway_host)}:{s.gateway_port}/healthz"
         return urls
@@ -169,7 +192,9 @@ class Stack:
             process.wait(timeout=5)
 
     def stop(self) -> None:
-        for name in ("gateway", "rasa", "actions"):
+        """Stop the gateway first, then Rasa, then the action servers."""
+        order = ("gateway", "retention", "rasa", "actions")
+        for name in sorted(self.processes, key=lambda n: order.index(n.split("-")[0])):
             self.stop_process(name)
 
     def __enter__(self) -> "Stack":

@@ -1,0 +1,175 @@
+"""Keep conversations no longer than needed (production profile).
+
+    python -m bot.retention purge [--older-than-days N]   # delete conversations idle for N days
+    python -m bot.retention delete --sender SENDER_ID     # staff: delete one conversation now
+    python -m bot.retention schedule                      # purge every HELPLINE_RETENTION_INTERVAL_MINUTES
+
+Conversations live in Rasa's SQL tracker store (table ``events``). A
+conversation is deleted whole, when its newest event is older than the window,
+so nobody is left with half a history. In the embedded profile nothing is on
+disk; ``delete`` then asks the running Rasa server (needs its API token) to
+replace the conversation's events with none.
+
+Logs say how many conversations were deleted, never which.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+import urllib.error
+import urllib.request
+from typing import Optional
+
+from bot.settings import Settings, SettingError
+
+logger = logging.getLogger("bot.retention")
+EVENTS_TABLE = "events"
+
+
+def engine_for(settings: Settings, database: Optional[str] = None):
+    import sqlalchemy as sa
+    from sqlalchemy.engine import URL
+
+    url = URL.create(
+        "postgresql",
+        username=settings.db_user,
+        password=settings.db_password or None,
+        host=settings.db_host,
+        port=settings.db_port,
+        database=database or settings.db_name,
+    )
+    return sa.create_engine(url, pool_pre_ping=True, future=True)
+
+
+def ensure_database(settings: Settings) -> None:
+    """Create the tracker database if it does not exist yet (Rasa creates the table)."""
+    import sqlalchemy as sa
+
+    engine = engine_for(settings, database="postgres")
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            exists = connection.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": settings.db_name}
+            ).scalar()
+            if not exists:
+                quoted = engine.dialect.identifier_preparer.quote(settings.db_name)
+                connection.execute(sa.text(f"CREATE DATABASE {quoted}"))
+    finally:
+        engine.dispose()
+
+
+def _events_table(engine):
+    import sqlalchemy as sa
+
+    metadata = sa.MetaData()
+    try:
+        return sa.Table(EVENTS_TABLE, metadata, autoload_with=engine)
+    except sa.exc.NoSuchTableError:
+        return None
+
+
+def purge(settings: Settings, older_than_days: Optional[float] = None, now: Optional[float] = None) -> int:
+    """Delete every conversation whose newest event is older than the window.
+    Returns how many conversations were deleted."""
+    import sqlalchemy as sa
+
+    days = settings.retention_days if older_than_days is None else older_than_days
+    cutoff = (time.time() if now is None else now) - days * 86400
+    engine = engine_for(settings)
+    try:
+        events = _events_table(engine)
+        if events is None:
+            return 0
+        with engine.begin() as connection:
+            stale = (
+                sa.select(events.c.sender_id)
+                .group_by(events.c.sender_id)
+                .having(sa.func.max(events.c.timestamp) < cutoff)
+            )
+            senders = [row[0] for row in connection.execute(stale)]
+            if senders:
+                connection.execute(sa.delete(events).where(events.c.sender_id.in_(senders)))
+        return len(senders)
+    finally:
+        engine.dispose()
+
+
+def delete_conversation(settings: Settings, sender_id: str) -> int:
+    """Delete one conversation. Returns the number of events removed (production)
+    or 1/0 for the embedded profile (whether Rasa accepted the deletion)."""
+    if settings.profile == "production":
+        import sqlalchemy as sa
+
+        engine = engine_for(settings)
+        try:
+            events = _events_table(engine)
+            if events is None:
+                return 0
+            with engine.begin() as connection:
+                result = connection.execute(sa.delete(events).where(events.c.sender_id == sender_id))
+                return result.rowcount
+        finally:
+            engine.dispose()
+    if not settings.rasa_api_token:
+        raise SettingError(
+            "Deleting a conversation from the embedded profile goes through Rasa's API: "
+            "set HELPLINE_RASA_API_TOKEN (and start the bot with it)"
+        )
+    deleted = 0
+    for url in settings.rasa_urls:
+        request = urllib.request.Request(
+            f"{url}/conversations/{urllib.request.quote(sender_id, safe='')}/tracker/events"
+            f"?token={urllib.request.quote(settings.rasa_api_token)}",
+            data=json.dumps([]).encode(),
+            method="PUT",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10):
+            deleted = 1
+    return deleted
+
+
+def schedule(settings: Settings) -> None:
+    """Purge now and then every interval, until stopped."""
+    while True:
+        try:
+            count = purge(settings)
+            logger.info("Retention: deleted %d conversation(s) idle for over %s days.", count, settings.retention_days)
+        except Exception as error:  # keep the schedule alive; say what kind of failure
+            logger.error("Retention purge failed: %s", type(error).__name__)
+        time.sleep(settings.retention_interval_minutes * 60)
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    parser = argparse.ArgumentParser(prog="python -m bot.retention", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    purge_parser = commands.add_parser("purge", help="delete conversations idle for longer than the window")
+    purge_parser.add_argument("--older-than-days", type=float, default=None)
+    delete_parser = commands.add_parser("delete", help="delete one conversation by sender id")
+    delete_parser.add_argument("--sender", required=True)
+    commands.add_parser("schedule", help="purge every HELPLINE_RETENTION_INTERVAL_MINUTES")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.command == "purge":
+            if settings.profile != "production":
+                print("Embedded profile: conversations are only in memory; nothing to purge.")
+                return 0
+            print(f"Deleted {purge(settings, args.older_than_days)} conversation(s).")
+        elif args.command == "delete":
+            removed = delete_conversation(settings, args.sender)
+            print("Deleted." if removed else "No such conversation.")
+        else:
+            schedule(settings)
+    except (SettingError, urllib.error.URLError) as problem:
+        print(f"Error: {problem}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

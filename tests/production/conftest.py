@@ -1,0 +1,74 @@
+"""The production profile on this machine: PostgreSQL, Redis, two Rasa instances."""
+from __future__ import annotations
+
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+
+from bot import retention
+from bot.settings import Settings
+from bot.stack import Stack
+from tests.conftest import MODEL
+
+
+def free_port_pair() -> int:
+    """A port p with p and p + 1 both free (two instances listen on consecutive ports)."""
+    for _ in range(50):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            port = first.getsockname()[1]
+            try:
+                with socket.socket() as second:
+                    second.bind(("127.0.0.1", port + 1))
+                    return port
+            except OSError:
+                continue
+    raise RuntimeError("no two consecutive free ports")
+
+
+def services_up(settings: Settings) -> None:
+    import redis
+    import sqlalchemy as sa
+
+    engine = retention.engine_for(settings, database="postgres")
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    finally:
+        engine.dispose()
+    redis.Redis(host=settings.redis_host, port=settings.redis_port).ping()
+
+
+@pytest.fixture(scope="session")
+def production_settings():
+    settings = Settings(
+        profile="production", rasa_instances=2, rasa_port=free_port_pair(),
+        action_port=free_port_pair(), gateway_port=free_port_pair(),
+        db_name=f"helpline_test_{uuid.uuid4().hex[:8]}", redis_db=3,
+        model_path=MODEL, rate_limit_per_minute=10**6,
+    )
+    try:
+        services_up(settings)
+    except Exception as error:
+        pytest.fail(f"PostgreSQL and Redis must run on 127.0.0.1 (.ci/run starts them): {error}")
+    yield settings
+    import sqlalchemy as sa
+
+    engine = retention.engine_for(settings, database="postgres")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{settings.db_name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def production_stack(production_settings, tmp_path_factory):
+    log_dir = Path(tmp_path_factory.mktemp("production-logs"))
+    stack = Stack(production_settings, log_dir=log_dir)
+    stack.start()
+    try:
+        stack.wait_ready()
+        yield stack
+    finally:
+        stack.stop()
