@@ -38,6 +38,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import rendering
+from bot.channels.platform import PlatformInput, RenderedOutput
 from bot.channels.rendering import ChannelSettingError
 
 logger = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ def quick_replies(rendered: rendering.Rendered, titles: List[str]) -> List[Dict[
     ]
 
 
-class HelplineMessengerOutput(MessengerBot):
+class HelplineMessengerOutput(RenderedOutput, MessengerBot):
     """Sends rendered answers with the Send API (async, appsecret_proof)."""
 
     def __init__(self, settings: MessengerSettings, input_channel: "HelplineMessengerInput") -> None:
@@ -156,18 +157,8 @@ class HelplineMessengerOutput(MessengerBot):
             if not await self.post_message(psid, outgoing):
                 return
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"text": text, **kwargs})
 
-    async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
-    ) -> None:
-        await self.send_response(recipient_id, {"text": text, "buttons": buttons, **kwargs})
 
-    async def send_quick_replies(
-        self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
-    ) -> None:
-        await self.send_response(recipient_id, {"text": text, "buttons": quick_replies, **kwargs})
 
     async def send_action(self, recipient_id: Text, sender_action: Text) -> None:
         return None  # no typing indicators: fewer calls, nothing to leak
@@ -180,22 +171,11 @@ class HelplineMessengerOutput(MessengerBot):
             await self.post_message(psid, json_message)
 
 
-class HelplineMessengerInput(FacebookInput):
+class HelplineMessengerInput(PlatformInput, FacebookInput):
     """Messenger input channel; switched off (404) without its variables."""
 
-    @classmethod
-    def name(cls) -> Text:
-        return PLATFORM
-
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "HelplineMessengerInput":
-        if credentials:
-            raise ChannelSettingError(
-                "Put no Messenger credentials in credentials.yml: set "
-                f"{PAGE_TOKEN}, {APP_SECRET} and {VERIFY_TOKEN} in the environment "
-                "(docs/channels.md)."
-            )
-        return cls(MessengerSettings.from_env())
+    PLATFORM, LABEL, VARIABLES = PLATFORM, "Messenger", (PAGE_TOKEN, APP_SECRET, VERIFY_TOKEN)
+    SETTINGS, OUTPUT = MessengerSettings, HelplineMessengerOutput
 
     def __init__(self, settings: Optional[MessengerSettings]) -> None:
         super().__init__(
@@ -203,19 +183,7 @@ class HelplineMessengerInput(FacebookInput):
             settings.app_secret if settings else None,  # type: ignore[arg-type]
             settings.page_token if settings else None,  # type: ignore[arg-type]
         )
-        self.settings = settings
-        self.addresses: rendering.BoundedStore[str, str] = rendering.BoundedStore()
-        self.options = rendering.OptionMemory()
-        self.messages_seen: rendering.BoundedStore[str, bool] = rendering.BoundedStore(ttl=3600)
-        self._output: Optional[HelplineMessengerOutput] = None
-        logger.info("Messenger channel is %s.", "on" if settings else "off (no variables set)")
-
-    def get_output_channel(self) -> HelplineMessengerOutput:
-        if self.settings is None:
-            raise ChannelSettingError("The Messenger channel is switched off.")
-        if self._output is None:
-            self._output = HelplineMessengerOutput(self.settings, self)
-        return self._output
+        self._remember_platform(settings)  # addresses: pseudonym -> page-scoped id
 
     def sender_id(self, psid: str) -> str:
         assert self.settings is not None
@@ -228,7 +196,7 @@ class HelplineMessengerInput(FacebookInput):
             if message.get("is_echo"):
                 return None  # our own message, echoed back
             mid = message.get("mid")
-            if isinstance(mid, str) and self.messages_seen.seen(mid):
+            if isinstance(mid, str) and self.seen.seen(mid):
                 return None  # delivered again
             payload = (message.get("quick_reply") or {}).get("payload")
             if rendering.is_payload(payload):

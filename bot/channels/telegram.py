@@ -39,6 +39,7 @@ from sanic.response import HTTPResponse
 
 from bot import catalogue
 from bot.channels import rendering
+from bot.channels.platform import PlatformInput, RenderedOutput
 from bot.channels.rendering import ChannelSettingError
 
 logger = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ def fits_inline_keyboard(buttons: List[Dict[str, str]]) -> bool:
     )
 
 
-class HelplineTelegramOutput(TelegramOutput):
+class HelplineTelegramOutput(RenderedOutput, TelegramOutput):
     """Sends rendered answers through the Bot API (aiogram), to the chat behind a pseudonym."""
 
     def __init__(self, settings: TelegramSettings, input_channel: "HelplineTelegramInput") -> None:
@@ -136,49 +137,20 @@ class HelplineTelegramOutput(TelegramOutput):
                 logger.error("Telegram: sending failed: %s", type(problem).__name__)
                 return
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"text": text, **kwargs})
-
-    async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
-    ) -> None:
-        kwargs.pop("button_type", None)
-        await self.send_response(recipient_id, {"text": text, "buttons": buttons, **kwargs})
 
 
-class HelplineTelegramInput(TelegramInput):
+
+class HelplineTelegramInput(PlatformInput, TelegramInput):
     """Telegram input channel; switched off (404) without its variables."""
 
-    @classmethod
-    def name(cls) -> Text:
-        return PLATFORM
-
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "HelplineTelegramInput":
-        if credentials:
-            raise ChannelSettingError(
-                "Put no Telegram credentials in credentials.yml: set "
-                f"{TOKEN} and {WEBHOOK_SECRET} in the environment (docs/channels.md)."
-            )
-        return cls(TelegramSettings.from_env())
+    PLATFORM, LABEL, VARIABLES = PLATFORM, "Telegram", (TOKEN, WEBHOOK_SECRET)
+    SETTINGS, OUTPUT = TelegramSettings, HelplineTelegramOutput
 
     def __init__(self, settings: Optional[TelegramSettings]) -> None:
         super().__init__(
             settings.token if settings else None, None, None, debug_mode=False
         )
-        self.settings = settings
-        self.addresses: rendering.BoundedStore[str, int] = rendering.BoundedStore()
-        self.options = rendering.OptionMemory()
-        self.updates_seen: rendering.BoundedStore[int, bool] = rendering.BoundedStore(ttl=3600)
-        self._output: Optional[HelplineTelegramOutput] = None
-        logger.info("Telegram channel is %s.", "on" if settings else "off (no variables set)")
-
-    def get_output_channel(self) -> HelplineTelegramOutput:
-        if self.settings is None:
-            raise ChannelSettingError("The Telegram channel is switched off.")
-        if self._output is None:
-            self._output = HelplineTelegramOutput(self.settings, self)
-        return self._output
+        self._remember_platform(settings)  # addresses: pseudonym -> chat id
 
     def sender_id(self, chat_id: int) -> str:
         assert self.settings is not None
@@ -235,7 +207,7 @@ class HelplineTelegramInput(TelegramInput):
                 return response.json({"error": "invalid_json"}, status=400)
             if not isinstance(update, dict):
                 return response.json({"error": "invalid_update"}, status=400)
-            if isinstance(update.get("update_id"), int) and self.updates_seen.seen(update["update_id"]):
+            if isinstance(update.get("update_id"), int) and self.seen.seen(update["update_id"]):
                 return response.json({"ok": True})  # Telegram retried a delivered update
             found = self.user_text(update)
             if found is None:

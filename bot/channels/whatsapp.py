@@ -38,6 +38,7 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from bot.channels import rendering
+from bot.channels.platform import PlatformInput, RenderedOutput
 from bot.channels.rendering import ChannelSettingError
 
 logger = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ class TwilioSettings:
         return f"{self.api_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
 
 
-class HelplineWhatsAppOutput(TwilioOutput):
+class HelplineWhatsAppOutput(RenderedOutput, TwilioOutput):
     """Sends rendered answers with Twilio's Messages API (async, no retries storm)."""
 
     def __init__(self, settings: TwilioSettings, input_channel: "HelplineWhatsAppInput") -> None:
@@ -134,31 +135,15 @@ class HelplineWhatsAppOutput(TwilioOutput):
             if await self._send_message({"to": to, "from_": from_, "body": chunk}) is None:
                 return
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"text": text, **kwargs})
-
-    async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
-    ) -> None:
-        await self.send_response(recipient_id, {"text": text, "buttons": buttons, **kwargs})
 
 
-class HelplineWhatsAppInput(TwilioInput):
+
+class HelplineWhatsAppInput(PlatformInput, TwilioInput):
     """Twilio input channel for WhatsApp and SMS; switched off (404) without its variables."""
 
-    @classmethod
-    def name(cls) -> Text:
-        return PLATFORM
-
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "HelplineWhatsAppInput":
-        if credentials:
-            raise ChannelSettingError(
-                "Put no Twilio credentials in credentials.yml: set "
-                f"{ACCOUNT_SID}, {AUTH_TOKEN}, {WHATSAPP_NUMBER} and {PUBLIC_URL} "
-                "in the environment (docs/channels.md)."
-            )
-        return cls(TwilioSettings.from_env())
+    PLATFORM, LABEL = PLATFORM, "WhatsApp (Twilio)"
+    VARIABLES = (ACCOUNT_SID, AUTH_TOKEN, WHATSAPP_NUMBER, PUBLIC_URL)
+    SETTINGS, OUTPUT = TwilioSettings, HelplineWhatsAppOutput
 
     def __init__(self, settings: Optional[TwilioSettings]) -> None:
         super().__init__(
@@ -167,21 +152,9 @@ class HelplineWhatsAppInput(TwilioInput):
             settings.number if settings else None,
             debug_mode=False,
         )
-        self.settings = settings
+        # addresses: pseudonym -> (the person's address, the number they wrote to)
+        self._remember_platform(settings)
         self.validator = RequestValidator(settings.auth_token) if settings else None
-        # pseudonym -> (the person's address, the number they wrote to)
-        self.addresses: rendering.BoundedStore[str, Tuple[str, str]] = rendering.BoundedStore()
-        self.options = rendering.OptionMemory()
-        self.messages_seen: rendering.BoundedStore[str, bool] = rendering.BoundedStore(ttl=3600)
-        self._output: Optional[HelplineWhatsAppOutput] = None
-        logger.info("WhatsApp (Twilio) channel is %s.", "on" if settings else "off (no variables set)")
-
-    def get_output_channel(self) -> HelplineWhatsAppOutput:
-        if self.settings is None:
-            raise ChannelSettingError("The WhatsApp channel is switched off.")
-        if self._output is None:
-            self._output = HelplineWhatsAppOutput(self.settings, self)
-        return self._output
 
     def sender_id(self, address: str) -> str:
         assert self.settings is not None
@@ -224,7 +197,7 @@ class HelplineWhatsAppInput(TwilioInput):
             if not sender:
                 return response.json({"error": "invalid_message"}, status=400)
             message_sid = form.get("MessageSid") or form.get("SmsMessageSid")
-            if message_sid and self.messages_seen.seen(message_sid):
+            if message_sid and self.seen.seen(message_sid):
                 return response.text(EMPTY_TWIML, content_type="text/xml")
             body = form.get("Body") or ""
             sender_id = self.sender_id(sender)

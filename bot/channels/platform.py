@@ -1,0 +1,77 @@
+"""What the three messaging connectors share, beside rendering.
+
+``RenderedOutput``: Rasa calls ``send_text_message``, ``send_text_with_buttons``
+or ``send_quick_replies``; all go to the platform's ``send_response``, which
+renders the whole message (chunks, contact block, buttons) for that platform.
+
+``PlatformInput``: settings from the environment only (never credentials.yml),
+switched off without them, the per-conversation memory (the real address
+behind each pseudonym, the last numbered options, messages already seen) and
+one output channel.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from bot.channels import rendering
+from bot.channels.rendering import ChannelSettingError
+
+logger = logging.getLogger(__name__)
+
+
+class RenderedOutput:
+    """Mix in before a Rasa output channel whose ``send_response`` renders."""
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text, **kwargs})
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        kwargs.pop("button_type", None)
+        await self.send_response(recipient_id, {"text": text, "buttons": buttons, **kwargs})
+
+    async def send_quick_replies(
+        self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        await self.send_response(recipient_id, {"text": text, "buttons": quick_replies, **kwargs})
+
+
+class PlatformInput:
+    """Mix in before a Rasa input channel. Subclasses set the class attributes
+    and call ``_remember_platform(settings)`` in ``__init__``."""
+
+    PLATFORM: str = ""  # the channel's name and webhook path segment
+    LABEL: str = ""  # how operators call it
+    VARIABLES: tuple = ()  # the environment variables that switch it on
+    SETTINGS: Any = None  # has from_env() -> settings or None
+    OUTPUT: Any = None  # the output channel class: OUTPUT(settings, input_channel)
+
+    @classmethod
+    def name(cls) -> Text:
+        return cls.PLATFORM
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]):
+        if credentials:
+            raise ChannelSettingError(
+                f"Put no {cls.LABEL} credentials in credentials.yml: set "
+                f"{', '.join(cls.VARIABLES)} in the environment (docs/channels.md)."
+            )
+        return cls(cls.SETTINGS.from_env())
+
+    def _remember_platform(self, settings: Any) -> None:
+        self.settings = settings
+        self.addresses: rendering.BoundedStore = rendering.BoundedStore()
+        self.options = rendering.OptionMemory()
+        self.seen: rendering.BoundedStore = rendering.BoundedStore(ttl=3600)
+        self._output = None
+        logger.info("%s channel is %s.", self.LABEL, "on" if settings else "off (no variables set)")
+
+    def get_output_channel(self):
+        if self.settings is None:
+            raise ChannelSettingError(f"The {self.LABEL} channel is switched off.")
+        if self._output is None:
+            self._output = self.OUTPUT(self.settings, self)
+        return self._output
