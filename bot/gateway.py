@@ -196,6 +196,8 @@ async def forward(app: web.Application, settings: Settings, sender: str, payload
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.rasa_timeout
     order = upstream_order(settings.rasa_urls, sender)
+    if len(order) == 1:  # one address (a load-balanced service): a second try may reach another server
+        order = order * 2
     for attempt, url in enumerate(order):
         remaining = deadline - loop.time()
         if remaining <= 0:

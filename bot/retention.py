@@ -3,6 +3,7 @@
     python -m bot.retention purge [--older-than-days N]   # delete conversations idle for N days
     python -m bot.retention delete --sender SENDER_ID     # staff: delete one conversation now
     python -m bot.retention schedule                      # purge every HELPLINE_RETENTION_INTERVAL_MINUTES
+    python -m bot.retention ensure-db                     # create the database (before Rasa starts)
 
 Conversations live in Rasa's SQL tracker store (table ``events``). A
 conversation is deleted whole, when its newest event is older than the window,
@@ -152,14 +153,22 @@ def main(argv=None) -> int:
     delete_parser = commands.add_parser("delete", help="delete one conversation by sender id")
     delete_parser.add_argument("--sender", required=True)
     commands.add_parser("schedule", help="purge every HELPLINE_RETENTION_INTERVAL_MINUTES")
+    commands.add_parser("ensure-db", help="create the tracker database if missing (before Rasa starts)")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
+        if args.command in ("purge", "schedule", "ensure-db") and settings.profile != "production":
+            print(
+                "HELPLINE_PROFILE is not 'production': conversations are only in memory, "
+                "there is no database to work on.",
+                file=sys.stderr,
+            )
+            return 2
         if args.command == "purge":
-            if settings.profile != "production":
-                print("Embedded profile: conversations are only in memory; nothing to purge.")
-                return 0
             print(f"Deleted {purge(settings, args.older_than_days)} conversation(s).")
+        elif args.command == "ensure-db":
+            ensure_database(settings)
+            print("Database ready.")
         elif args.command == "delete":
             removed = delete_conversation(settings, args.sender)
             print("Deleted." if removed else "No such conversation.")

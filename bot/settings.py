@@ -28,6 +28,13 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, str(default))
+    if not raw.isdigit():
+        raise SettingError(f"{name} must be a whole number (0 or more), not {raw!r}")
+    return int(raw)
+
+
 def _positive(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name, str(default))
     try:
@@ -205,7 +212,7 @@ class Settings:
             db_password=env.get("HELPLINE_DB_PASSWORD", ""),
             redis_host=env.get("HELPLINE_REDIS_HOST", "127.0.0.1"),
             redis_port=_port(env, "HELPLINE_REDIS_PORT", 6379),
-            redis_db=int(_positive(env, "HELPLINE_REDIS_DB", 1)),
+            redis_db=_whole_number(env, "HELPLINE_REDIS_DB", 1),
             redis_password=env.get("HELPLINE_REDIS_PASSWORD", ""),
             retention_days=_positive(env, "HELPLINE_RETENTION_DAYS", 30.0),
             retention_interval_minutes=_positive(env, "HELPLINE_RETENTION_INTERVAL_MINUTES", 60.0),

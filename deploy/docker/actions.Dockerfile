@@ -16,15 +16,14 @@ ENV PIP_NO_CACHE_DIR=1 \
 ARG PACKAGES="rasa-sdk pluggy sanic Sanic-Cors sanic-routing httptools uvloop ujson \
     aiofiles websockets multidict coloredlogs humanfriendly prompt-toolkit wcwidth \
     ruamel.yaml ruamel.yaml.clib typing_extensions PyYAML"
-COPY requirements.txt requirements-dev.txt /tmp/req/
-# pluggy (needed by rasa-sdk) is pinned only in requirements-dev.txt today,
-# hence both files are searched; pip, setuptools and wheel as in the Makefile's venv.
+COPY requirements.txt /tmp/req/
+# pip, setuptools and wheel as in the Makefile's venv.
 RUN set -eu; \
     python -m venv /opt/venv; \
     /opt/venv/bin/pip install "pip==24.3.1" "setuptools==70.3.0" "wheel==0.45.1"; \
     for name in $PACKAGES; do \
-      pin="$(grep -ihE "^${name}==" /tmp/req/requirements.txt /tmp/req/requirements-dev.txt | head -n 1)"; \
-      [ -n "$pin" ] || { echo "no pinned version of ${name} in requirements*.txt" >&2; exit 1; }; \
+      pin="$(grep -ihE "^${name}==" /tmp/req/requirements.txt | head -n 1)"; \
+      [ -n "$pin" ] || { echo "no pinned version of ${name} in requirements.txt" >&2; exit 1; }; \
       echo "$pin"; \
     done > /tmp/req/pins.txt; \
     /opt/venv/bin/pip install --no-deps -r /tmp/req/pins.txt; \

@@ -15,13 +15,13 @@ ENV PIP_NO_CACHE_DIR=1 \
 # aiohttp, PyYAML and the packages they depend on (names as in requirements.txt).
 ARG PACKAGES="aiohttp aiosignal async-timeout attrs frozenlist idna multidict propcache \
     yarl PyYAML typing_extensions"
-COPY requirements.txt requirements-dev.txt /tmp/req/
+COPY requirements.txt /tmp/req/
 RUN set -eu; \
     python -m venv /opt/venv; \
     /opt/venv/bin/pip install "pip==24.3.1" "setuptools==70.3.0" "wheel==0.45.1"; \
     for name in $PACKAGES; do \
-      pin="$(grep -ihE "^${name}==" /tmp/req/requirements.txt /tmp/req/requirements-dev.txt | head -n 1)"; \
-      [ -n "$pin" ] || { echo "no pinned version of ${name} in requirements*.txt" >&2; exit 1; }; \
+      pin="$(grep -ihE "^${name}==" /tmp/req/requirements.txt | head -n 1)"; \
+      [ -n "$pin" ] || { echo "no pinned version of ${name} in requirements.txt" >&2; exit 1; }; \
       echo "$pin"; \
     done > /tmp/req/pins.txt; \
     /opt/venv/bin/pip install --no-deps -r /tmp/req/pins.txt; \

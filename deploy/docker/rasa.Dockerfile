@@ -20,16 +20,13 @@
 FROM python:3.10-slim AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-COPY requirements.txt requirements-dev.txt /tmp/req/
-# pluggy (needed by rasa and rasa-sdk) is pinned only in requirements-dev.txt
-# today: taken from there (the `|| true` once requirements.txt has it).
+COPY requirements.txt /tmp/req/
 # pip, setuptools and wheel pinned too (the Makefile's pip; rasa wants
 # setuptools >= 70.3).
 RUN set -eu; \
     python -m venv /opt/venv; \
     /opt/venv/bin/pip install "pip==24.3.1" "setuptools==70.3.0" "wheel==0.45.1"; \
-    { grep -ihE '^pluggy==' /tmp/req/requirements-dev.txt || true; } > /tmp/req/missing.txt; \
-    /opt/venv/bin/pip install --no-deps -r /tmp/req/requirements.txt -r /tmp/req/missing.txt; \
+    /opt/venv/bin/pip install --no-deps -r /tmp/req/requirements.txt; \
     /opt/venv/bin/pip check
 
 FROM python:3.10-slim
