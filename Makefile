@@ -17,7 +17,7 @@ MODEL_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml) \
 	$(wildcard bot/catalogue/*.yml) bot/languages.yml bot/facts.yml \
 	bot/language.py bot/catalogue.py bot/rasa_patches.py $(wildcard bot/nlu/*.py)
 
-.PHONY: help run run-prod forget shell test train evaluate catalogue-report check validate bench audit clean
+.PHONY: help run run-prod forget shell test train evaluate catalogue-report check validate bench soak audit clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -35,7 +35,7 @@ forget: $(VENV)/.runtime ## Staff: delete one conversation now: make forget SEND
 shell: $(VENV)/.runtime $(MODEL) ## Staff terminal: rasa shell with the action server running
 	$(PY) -m bot.cli shell
 
-test: $(VENV)/.dev $(MODEL) ## Set up and run the whole test suite
+test: $(VENV)/.dev $(VENV)/audit/.ok $(MODEL) ## Set up and run the whole test suite
 	scripts/test.sh
 
 train: $(MODEL) ## Train the model (only when data, config or domain changed)
@@ -55,8 +55,11 @@ validate: $(VENV)/.runtime ## rasa data validate --fail-on-warnings
 bench: $(VENV)/.dev $(MODEL) ## Benchmark against stock `rasa init` (writes bench/results/)
 	$(PY) -m bench.run $(BENCH_ARGS)
 
-audit: $(VENV)/.dev ## Audit the pinned dependencies for known vulnerabilities
-	$(PY) -m pip_audit -r requirements.txt --no-deps --disable-pip --progress-spinner off
+soak: $(VENV)/.dev $(MODEL) ## 50 users for 10 minutes through the gateway (bench/results/soak-latest.json)
+	$(PY) -m bench.soak $(SOAK_ARGS)
+
+audit: $(VENV)/audit/.ok ## pip-audit of every pinned file; fails on a new known vulnerability
+	scripts/audit.sh
 
 $(MODEL): $(MODEL_INPUTS) | $(VENV)/.runtime
 	@echo "Training the model (inputs changed since the last one) ..."
@@ -65,11 +68,24 @@ $(MODEL): $(MODEL_INPUTS) | $(VENV)/.runtime
 
 $(VENV)/.python:
 	"$$(scripts/find-python310)" -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade "pip==24.3.1"
+	$(PY) -m pip install --quiet --upgrade "pip==25.3"
 	@touch $@
 
-$(VENV)/.runtime: requirements.txt | $(VENV)/.python
+$(VENV)/.runtime: requirements.txt $(VENV)/gateway/.ok | $(VENV)/.python
 	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+# The public gateway runs from its own venv with a current aiohttp (docs/security.md).
+$(VENV)/gateway/.ok: requirements-gateway.txt | $(VENV)/.python
+	"$$(scripts/find-python310)" -m venv $(VENV)/gateway
+	$(VENV)/gateway/bin/python -m pip install --quiet --upgrade "pip==25.3"
+	$(VENV)/gateway/bin/python -m pip install --quiet --no-deps -r requirements-gateway.txt
+	@touch $@
+
+$(VENV)/audit/.ok: requirements-audit.txt | $(VENV)/.python
+	"$$(scripts/find-python310)" -m venv $(VENV)/audit
+	$(VENV)/audit/bin/python -m pip install --quiet --upgrade "pip==25.3"
+	$(VENV)/audit/bin/python -m pip install --quiet --no-deps -r requirements-audit.txt
 	@touch $@
 
 $(VENV)/.dev: requirements-dev.txt package-lock.json $(VENV)/.runtime

@@ -27,8 +27,8 @@ from bot.settings import Settings
 logger = logging.getLogger("bot.gateway")
 
 STATIC_DIR = Path(__file__).resolve().parent / "web"
-SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-RASA_WEBHOOK = "/webhooks/helpline/webhook"
+SENDER_PATTERN = re.compile(r"\A[A-Za-z0-9_-]{8,64}\Z")
+RASA_WEBHOOK = "/webhooks/rest/webhook"
 
 SETTINGS = web.AppKey("settings", Settings)
 HTTP = web.AppKey("http", ClientSession)
@@ -158,12 +158,13 @@ async def chat(request: web.Request) -> web.Response:
         return error(413, "body_too_large")
     try:
         body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return error(400, "invalid_json")
     if not isinstance(body, dict):
         return error(400, "invalid_json")
     # the widget's current language: a hint for a first message too short to tell
-    hint = body.get("language") if body.get("language") in catalogue.languages() else None
+    language = body.get("language")
+    hint = language if isinstance(language, str) and language in catalogue.languages() else None
     sender, text = body.get("sender"), body.get("message")
     if not isinstance(sender, str) or not SENDER_PATTERN.match(sender):
         return error(400, "invalid_sender")

@@ -101,7 +101,8 @@ class Settings:
     # killed instance is still answered by another
     rasa_timeout: float = 12.0
     max_message_chars: int = 1000
-    max_body_bytes: int = 8192
+    # 1000 characters written as JSON escapes (up to 12 bytes each) still fit
+    max_body_bytes: int = 16384
     rate_limit_per_minute: int = 30
     cors_origins: Tuple[str, ...] = ()
     frame_ancestors: Tuple[str, ...] = ("'self'",)
@@ -226,7 +227,7 @@ class Settings:
             rasa_timeout=_positive(env, "HELPLINE_RASA_TIMEOUT", 12.0),
             lock_lifetime=int(_positive(env, "HELPLINE_LOCK_LIFETIME", 8)),
             max_message_chars=int(_positive(env, "HELPLINE_MAX_MESSAGE_CHARS", 1000)),
-            max_body_bytes=int(_positive(env, "HELPLINE_MAX_BODY_BYTES", 8192)),
+            max_body_bytes=int(_positive(env, "HELPLINE_MAX_BODY_BYTES", 16384)),
             rate_limit_per_minute=int(_positive(env, "HELPLINE_RATE_LIMIT_PER_MINUTE", 30)),
             cors_origins=_list(env, "HELPLINE_CORS_ORIGINS"),
             frame_ancestors=tuple(

@@ -69,8 +69,14 @@ def rasa_command(settings: Settings, subcommand: str = "run", instance: int = 0)
     return command
 
 
+# The public gateway's own venv, with a current aiohttp (docs/security.md);
+# made by `make run` / `make test`. Without it (a bare checkout) Rasa's venv.
+GATEWAY_PYTHON = ROOT / ".venv" / "gateway" / "bin" / "python"
+
+
 def gateway_command(settings: Settings) -> List[str]:
-    return [sys.executable, "-m", "bot.gateway"]
+    python = GATEWAY_PYTHON if GATEWAY_PYTHON.exists() else Path(sys.executable)
+    return [str(python), "-m", "bot.gateway"]
 
 
 def retention_command(settings: Settings) -> List[str]:

@@ -9,6 +9,8 @@ export HELPLINE_ACTION_URL="${HELPLINE_ACTION_URL:-http://127.0.0.1:5055/webhook
 
 echo "== content checks"
 $PY scripts/check_content.py
+echo "== dependency audit (pip-audit)"
+scripts/audit.sh || [ $? -eq 3 ]   # 3: the vulnerability service is out of reach here
 echo "== rasa data validate --fail-on-warnings"
 $PY -m rasa data validate --fail-on-warnings --quiet
 echo "== test stories (rasa test --fail-on-prediction-errors)"

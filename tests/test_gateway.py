@@ -32,7 +32,7 @@ async def fake_rasa(aiohttp_server):
         return web.Response(text="Hello from Rasa")
 
     app = web.Application()
-    app.router.add_post("/webhooks/helpline/webhook", webhook)
+    app.router.add_post("/webhooks/rest/webhook", webhook)
     app.router.add_get("/", root)
     server = await aiohttp_server(app)
     state["port"] = server.port
@@ -105,8 +105,10 @@ async def test_rasa_error_status_gives_contacts(gateway, fake_rasa):
         ({"sender": "x", "message": "hi"}, 400, "invalid_sender"),
         ({"sender": "../../etc", "message": "hi"}, 400, "invalid_sender"),
         ({"sender": SENDER, "message": "a" * 1001}, 413, "message_too_long"),
-        (b"{" + b" " * 9000 + b"}", 413, "body_too_large"),
+        (b"{" + b" " * 17000 + b"}", 413, "body_too_large"),
     ],
+    ids=["broken-json", "invalid-utf8", "json-list", "no-message", "number-message", "spaces",
+         "short-sender", "path-sender", "too-long", "huge-body"],
 )
 async def test_bad_input_gets_a_clear_json_error(gateway, fake_rasa, body, status, code):
     response = await post(gateway, body)

@@ -244,17 +244,20 @@ class HelplineMessengerInput(PlatformInput, FacebookInput):
                 return response.json({"error": "forbidden"}, status=403)
             try:
                 update = json.loads(body)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return response.json({"error": "invalid_json"}, status=400)
             if not isinstance(update, dict) or update.get("object") != "page":
                 return response.text("EVENT_RECEIVED")
             output = self.get_output_channel()
-            for entry in update.get("entry") or []:
-                for event in (entry.get("messaging") or []) if isinstance(entry, dict) else []:
-                    psid = (event.get("sender") or {}).get("id") if isinstance(event, dict) else None
-                    if not isinstance(psid, str) or not psid:
+            entries = update.get("entry")
+            for entry in entries if isinstance(entries, list) else []:
+                events = entry.get("messaging") if isinstance(entry, dict) else None
+                for event in events if isinstance(events, list) else []:
+                    try:
+                        psid = (event.get("sender") or {}).get("id")
+                        found = self.user_text(event) if isinstance(psid, str) and psid else None
+                    except (AttributeError, TypeError):  # not the Messenger Platform's shape
                         continue
-                    found = self.user_text(event)
                     if found is None:
                         continue
                     text, is_payload = found

@@ -1,13 +1,14 @@
-"""The REST channel, plus the language of each bot message, minus message text in logs.
+"""The REST channel, in place of Rasa's own at ``/webhooks/rest/webhook``.
 
-Rasa's own REST channel drops the language of the answer (the gateway needs it
-for the contact bar and the page direction) and logs the user's text when
-handling fails. This one keeps the same request and response format at
-``/webhooks/helpline/webhook`` and logs no text.
+Same request and response format, but: each bot message keeps its language
+(the gateway needs it for the contact bar and the page direction); a body that
+is not ``{sender, message}`` strings gets a 400 (Rasa's answers 500); and the
+user's text is never logged (Rasa's logs it when handling fails).
 """
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any, Awaitable, Callable, Dict, Text
 
@@ -36,12 +37,18 @@ class LanguageCollectingOutputChannel(CollectingOutputChannel):
 class HelplineRestInput(RestInput):
     @classmethod
     def name(cls) -> Text:
-        return "helpline"
+        return "rest"
+
+    @functools.cached_property
+    def max_message_chars(self) -> int:
+        from bot.settings import Settings
+
+        return Settings.from_env().max_message_chars
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[None]]
     ) -> Blueprint:
-        webhook = Blueprint("helpline_webhook", __name__)
+        webhook = Blueprint("helpline_rest_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -56,6 +63,8 @@ class HelplineRestInput(RestInput):
                 return response.json(
                     {"error": "expected JSON {sender: string, message: string}"}, status=400
                 )
+            if len(text) > self.max_message_chars:  # the gateway's limit, here too
+                return response.json({"error": "message_too_long"}, status=413)
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
             collector = LanguageCollectingOutputChannel()
             try:

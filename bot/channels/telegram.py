@@ -203,13 +203,16 @@ class HelplineTelegramInput(PlatformInput, TelegramInput):
                 return response.json({"error": "too_large"}, status=413)
             try:
                 update = json.loads(request.body or b"")
-            except ValueError:
+            except (ValueError, RecursionError):
                 return response.json({"error": "invalid_json"}, status=400)
             if not isinstance(update, dict):
                 return response.json({"error": "invalid_update"}, status=400)
             if isinstance(update.get("update_id"), int) and self.seen.seen(update["update_id"]):
                 return response.json({"ok": True})  # Telegram retried a delivered update
-            found = self.user_text(update)
+            try:
+                found = self.user_text(update)
+            except (AttributeError, TypeError):  # not the Bot API's shape
+                return response.json({"error": "invalid_update"}, status=400)
             if found is None:
                 return response.json({"ok": True})
             output = self.get_output_channel()

@@ -20,7 +20,7 @@ COPY requirements.txt /tmp/req/
 # pip, setuptools and wheel as in the Makefile's venv.
 RUN set -eu; \
     python -m venv /opt/venv; \
-    /opt/venv/bin/pip install "pip==24.3.1" "setuptools==70.3.0" "wheel==0.45.1"; \
+    /opt/venv/bin/pip install "pip==25.3" "setuptools==70.3.0" "wheel==0.45.1"; \
     for name in $PACKAGES; do \
       pin="$(grep -ihE "^${name}==" /tmp/req/requirements.txt | head -n 1)"; \
       [ -n "$pin" ] || { echo "no pinned version of ${name} in requirements.txt" >&2; exit 1; }; \

@@ -5,23 +5,24 @@
 #   docker build -f deploy/docker/gateway.Dockerfile -t REGISTRY/helpline/gateway:TAG .
 #
 # Build from the repository root. Only aiohttp, PyYAML and what they need are
-# installed, at the versions pinned in requirements.txt (--no-deps; `pip check`
+# installed, at the versions pinned in requirements-gateway.txt: a current
+# aiohttp, not the 3.9 line Rasa pins (docs/security.md) (--no-deps; `pip check`
 # fails the build if one is missing). tests/test_deploy.py checks that PACKAGES
 # covers every import of bot/gateway.py and the bot modules it imports.
 
 FROM python:3.10-slim AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-# aiohttp, PyYAML and the packages they depend on (names as in requirements.txt).
-ARG PACKAGES="aiohttp aiosignal async-timeout attrs frozenlist idna multidict propcache \
-    yarl PyYAML typing_extensions"
-COPY requirements.txt /tmp/req/
+# aiohttp, PyYAML and the packages they depend on (names as in requirements-gateway.txt).
+ARG PACKAGES="aiohttp aiohappyeyeballs aiosignal async-timeout attrs frozenlist idna multidict \
+    propcache yarl PyYAML typing_extensions"
+COPY requirements-gateway.txt /tmp/req/
 RUN set -eu; \
     python -m venv /opt/venv; \
-    /opt/venv/bin/pip install "pip==24.3.1" "setuptools==70.3.0" "wheel==0.45.1"; \
+    /opt/venv/bin/pip install "pip==25.3" "setuptools==70.3.0" "wheel==0.45.1"; \
     for name in $PACKAGES; do \
-      pin="$(grep -ihE "^${name}==" /tmp/req/requirements.txt | head -n 1)"; \
-      [ -n "$pin" ] || { echo "no pinned version of ${name} in requirements.txt" >&2; exit 1; }; \
+      pin="$(grep -ihE "^${name}==" /tmp/req/requirements-gateway.txt | head -n 1)"; \
+      [ -n "$pin" ] || { echo "no pinned version of ${name} in requirements-gateway.txt" >&2; exit 1; }; \
       echo "$pin"; \
     done > /tmp/req/pins.txt; \
     /opt/venv/bin/pip install --no-deps -r /tmp/req/pins.txt; \

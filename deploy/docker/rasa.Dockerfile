@@ -25,7 +25,7 @@ COPY requirements.txt /tmp/req/
 # setuptools >= 70.3).
 RUN set -eu; \
     python -m venv /opt/venv; \
-    /opt/venv/bin/pip install "pip==24.3.1" "setuptools==70.3.0" "wheel==0.45.1"; \
+    /opt/venv/bin/pip install "pip==25.3" "setuptools==70.3.0" "wheel==0.45.1"; \
     /opt/venv/bin/pip install --no-deps -r /tmp/req/requirements.txt; \
     /opt/venv/bin/pip check
 

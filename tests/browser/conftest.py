@@ -2,7 +2,7 @@
 behind it, driven by Debian's Chromium through Playwright.
 
 Servers (one asyncio loop in a background thread, for the whole package):
-- a fake Rasa answering /webhooks/helpline/webhook with catalogue turns in the
+- a fake Rasa answering /webhooks/rest/webhook with catalogue turns in the
   language it is told (the language picker's payload) or sees (Arabic script,
   Finnish words), contacts included, as the real bot does;
 - the gateway pointed at it, and a second gateway pointed at a closed port

@@ -43,7 +43,7 @@ def test_without_variables_rasa_runs_and_every_channel_answers_404(tmp_path):
             assert http(f"{url}/webhooks/{name}/webhook", b"{}", {"Content-Type": "application/json"})[0] == 404
             assert http(f"{url}/webhooks/{name}/")[0] == 404
         assert http(f"{url}/webhooks/messenger/webhook?hub.mode=subscribe&hub.verify_token=&hub.challenge=1")[0] == 404
-        status, body = http(f"{url}/webhooks/helpline/webhook",
+        status, body = http(f"{url}/webhooks/rest/webhook",
                             json.dumps({"sender": "ops-test", "message": "hei"}).encode(),
                             {"Content-Type": "application/json"})
         assert status == 200 and contacts_present(json.loads(body)[0]["text"])

@@ -23,7 +23,7 @@ from tests.conftest import contacts_in
 
 pytestmark = pytest.mark.e2e
 
-CHANNELS = ["rest", "helpline"]
+CHANNELS = ["rest"]
 ONE_MB = 1024 * 1024
 
 
@@ -59,8 +59,9 @@ def assert_refused_or_answered(status: int, raw: bytes) -> None:
 def assert_stack_alive(stack) -> None:
     for name, process in stack.processes.items():
         assert process.poll() is None, f"{name} died (exit {process.returncode})"
-    status, raw = send(webhook(stack, "helpline"), json.dumps({"sender": sender(), "message": "mitä on ihmiskauppa"}).encode())
-    assert status == 200 and contacts_in(json.loads(raw)[0]["text"], "fi")
+    status, raw = send(webhook(stack, "rest"), json.dumps({"sender": sender(), "message": "mitä on ihmiskauppa"}).encode())
+    assert status == 200
+    assert contacts_in("\n\n".join(m.get("text", "") for m in json.loads(raw)), "fi")
 
 
 MESSAGES = {
