@@ -22,7 +22,7 @@ from bot import catalogue, content_checks
 from bot.language import normalise, raw_langdetect
 from bot.settings import ROOT
 
-# Bars (issue 3): overall and per language.
+# Bars (issue 3, for the one twenty-language model): overall and per language.
 LANGUAGE_OVERALL, LANGUAGE_PER_LANGUAGE = 0.98, 0.90
 INTENT_OVERALL, INTENT_PER_LANGUAGE = 0.95, 0.90
 

@@ -27,3 +27,4 @@ def test_failures_name_the_language_below_a_bar():
     weak = evaluate.LanguageScore("xx", total=10, language_hits=10, raw_langdetect_hits=5, intent_hits=8)
     strong = evaluate.LanguageScore("yy", total=100, language_hits=100, raw_langdetect_hits=50, intent_hits=100)
     assert evaluate.failures([weak, strong]) == ["xx: intent accuracy 80.0% < 90%"]
+

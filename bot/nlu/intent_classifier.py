@@ -1,8 +1,9 @@
 """Rasa NLU component: intent classification for twenty languages in one model.
 
 TF-IDF over character n-grams (1-4, within words) and word uni- and bigrams,
-then a linear classifier trained with stochastic gradient descent on the log
-loss (so it gives probabilities for the fallback threshold). Characters work
+then multinomial logistic regression (probabilities for the fallback
+threshold; deterministic, unlike SGD, whose per-language accuracy moved by
+±6 points with the seed and the order of the examples). Characters work
 across scripts, including Thai and Chinese written without spaces. It replaces
 Rasa's tokenizer + CountVectorsFeaturizer + LogisticRegressionClassifier:
 better accuracy on held-out messages and a much shorter parse; the figures are
@@ -23,7 +24,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import SGDClassifier
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from bot.language import normalise
@@ -64,11 +65,9 @@ def build_pipeline(config: Dict[Text, Any]) -> Pipeline:
             ),
         ]
     )
-    classifier = SGDClassifier(
-        loss="log_loss",
-        alpha=config["alpha"],
+    classifier = LogisticRegression(
+        C=config["C"],
         max_iter=config["max_iter"],
-        tol=1e-4,
         class_weight="balanced",
         random_state=config["random_seed"],
     )
@@ -87,8 +86,8 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
             "min_char_ngram": 1,
             "max_char_ngram": 4,
             "max_word_ngram": 2,
-            "alpha": 1e-5,
-            "max_iter": 50,
+            "C": 30.0,
+            "max_iter": 2000,
             "random_seed": 42,
             "ranking_length": 10,
         }
@@ -100,8 +99,8 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
                 raise ValueError(f"NgramIntentClassifier: '{key}' must be a positive integer")
         if config["min_char_ngram"] > config["max_char_ngram"]:
             raise ValueError("NgramIntentClassifier: 'min_char_ngram' is above 'max_char_ngram'")
-        if not isinstance(config["alpha"], (int, float)) or config["alpha"] <= 0:
-            raise ValueError("NgramIntentClassifier: 'alpha' must be a positive number")
+        if not isinstance(config["C"], (int, float)) or config["C"] <= 0:
+            raise ValueError("NgramIntentClassifier: 'C' must be a positive number")
         if not isinstance(config["random_seed"], int):
             raise ValueError("NgramIntentClassifier: 'random_seed' must be an integer")
 
