@@ -89,3 +89,19 @@ def test_the_prebuilt_validator_accepts_and_rejects_like_rasa():
         jsonschema.validate(bad, RemoteAction.action_response_format_spec())
     with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result(bad)
+
+
+def test_event_types_resolve_the_same_with_the_cache():
+    from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+
+    from bot.rasa_patches import install_event_type_cache
+
+    install_event_type_cache()
+    install_event_type_cache()
+    for _ in range(2):
+        assert Event.resolve_by_type("user") is UserUttered
+        assert Event.resolve_by_type("slot") is SlotSet
+        assert Event.resolve_by_type("action") is ActionExecuted
+    assert Event.resolve_by_type("no-such-event", default=SlotSet) is SlotSet
+    with pytest.raises(ValueError, match="Unknown event name"):
+        Event.resolve_by_type("no-such-event")
