@@ -36,14 +36,10 @@ FALLBACK_KEY = "nlu_fallback"
 
 
 def action_timeout() -> float:
-    raw = os.environ.get(ACTION_TIMEOUT_ENV, str(DEFAULT_ACTION_TIMEOUT))
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{ACTION_TIMEOUT_ENV} must be a number of seconds, not {raw!r}")
-    if value <= 0:
-        raise ValueError(f"{ACTION_TIMEOUT_ENV} must be positive, not {raw!r}")
-    return value
+    """Seconds Rasa waits for the action server (read per call: tests change it)."""
+    from bot.settings import positive_setting
+
+    return positive_setting(os.environ, ACTION_TIMEOUT_ENV, DEFAULT_ACTION_TIMEOUT)
 
 
 def conversation_language(tracker: Any) -> str:

@@ -35,7 +35,7 @@ def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
-def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+def positive_setting(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name, str(default))
     try:
         value = float(raw)
@@ -196,7 +196,7 @@ class Settings:
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
         env = os.environ if env is None else env
         profile = _choice(env, "HELPLINE_PROFILE", "embedded", PROFILES)
-        instances = int(_positive(env, "HELPLINE_RASA_INSTANCES", 2 if profile == "production" else 1))
+        instances = int(positive_setting(env, "HELPLINE_RASA_INSTANCES", 2 if profile == "production" else 1))
         if profile == "embedded" and instances != 1:
             raise SettingError(
                 "HELPLINE_RASA_INSTANCES must be 1 in the embedded profile "
@@ -215,8 +215,8 @@ class Settings:
             redis_port=_port(env, "HELPLINE_REDIS_PORT", 6379),
             redis_db=_whole_number(env, "HELPLINE_REDIS_DB", 1),
             redis_password=env.get("HELPLINE_REDIS_PASSWORD", ""),
-            retention_days=_positive(env, "HELPLINE_RETENTION_DAYS", 30.0),
-            retention_interval_minutes=_positive(env, "HELPLINE_RETENTION_INTERVAL_MINUTES", 60.0),
+            retention_days=positive_setting(env, "HELPLINE_RETENTION_DAYS", 30.0),
+            retention_interval_minutes=positive_setting(env, "HELPLINE_RETENTION_INTERVAL_MINUTES", 60.0),
             rasa_host=_loopback(env, "HELPLINE_RASA_HOST", "127.0.0.1"),
             rasa_port=_port(env, "HELPLINE_RASA_PORT", 5005),
             action_host=_loopback(env, "HELPLINE_ACTION_HOST", "127.0.0.1"),
@@ -224,11 +224,11 @@ class Settings:
             rasa_api_token=env.get("HELPLINE_RASA_API_TOKEN") or None,
             gateway_host=env.get("HELPLINE_GATEWAY_HOST", "127.0.0.1"),
             gateway_port=_port(env, "HELPLINE_GATEWAY_PORT", 8080),
-            rasa_timeout=_positive(env, "HELPLINE_RASA_TIMEOUT", 12.0),
-            lock_lifetime=int(_positive(env, "HELPLINE_LOCK_LIFETIME", 8)),
-            max_message_chars=int(_positive(env, "HELPLINE_MAX_MESSAGE_CHARS", 1000)),
-            max_body_bytes=int(_positive(env, "HELPLINE_MAX_BODY_BYTES", 16384)),
-            rate_limit_per_minute=int(_positive(env, "HELPLINE_RATE_LIMIT_PER_MINUTE", 30)),
+            rasa_timeout=positive_setting(env, "HELPLINE_RASA_TIMEOUT", 12.0),
+            lock_lifetime=int(positive_setting(env, "HELPLINE_LOCK_LIFETIME", 8)),
+            max_message_chars=int(positive_setting(env, "HELPLINE_MAX_MESSAGE_CHARS", 1000)),
+            max_body_bytes=int(positive_setting(env, "HELPLINE_MAX_BODY_BYTES", 16384)),
+            rate_limit_per_minute=int(positive_setting(env, "HELPLINE_RATE_LIMIT_PER_MINUTE", 30)),
             cors_origins=_list(env, "HELPLINE_CORS_ORIGINS"),
             frame_ancestors=tuple(
                 a.strip() for a in env.get("HELPLINE_FRAME_ANCESTORS", "").split(" ") if a.strip()
