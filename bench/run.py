@@ -36,7 +36,7 @@ import aiohttp
 from bench.procmem import MemorySampler
 from bot import catalogue, content_checks
 from bot.settings import ROOT, Settings
-from bot.stack import Stack, child_environment, http_ok
+from bot.stack import Stack, child_environment
 
 RESULTS = ROOT / "bench" / "results"
 TURNS_PER_CONVERSATION = 8

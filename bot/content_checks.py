@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import unicodedata
-from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
 import yaml

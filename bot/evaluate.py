@@ -13,7 +13,6 @@ import asyncio
 import json
 import logging
 import sys
-from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional

@@ -107,7 +107,6 @@ def _response_validator():
 
 def install_prebuilt_response_validator() -> None:
     """Replace ``RemoteAction._validate_action_result`` (idempotent)."""
-    from jsonschema import ValidationError
     from jsonschema.exceptions import best_match
     from rasa.core.actions.action import RemoteAction
 

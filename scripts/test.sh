@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The whole suite, failing fast: content checks, data validation, test stories,
-# then pytest (unit, component, end-to-end, evaluation bars, browser).
+# The whole suite, failing fast: lint, content checks, dependency audit, data
+# validation, test stories, then pytest (unit, component, end-to-end,
+# production profile, evaluation bars, browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export PYTHONPATH="$PWD" RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3 SQLALCHEMY_SILENCE_UBER_WARNING=1
 export HELPLINE_ACTION_URL="${HELPLINE_ACTION_URL:-http://127.0.0.1:5055/webhook}"
 
+echo "== lint (ruff)"
+$PY -m ruff check bot actions bench tests scripts
 echo "== content checks"
 $PY scripts/check_content.py
 echo "== dependency audit (pip-audit)"

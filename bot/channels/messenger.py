@@ -39,7 +39,6 @@ from sanic.response import HTTPResponse
 
 from bot.channels import rendering
 from bot.channels.platform import PlatformInput, RenderedOutput
-from bot.channels.rendering import ChannelSettingError
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Text
 from urllib.parse import parse_qsl
 
 import aiohttp

@@ -11,7 +11,7 @@ import pytest
 
 from bot.settings import Settings
 from bot.stack import Stack
-from tests.conftest import MODEL, ROOT
+from tests.conftest import MODEL
 
 API_TOKEN = "e2e-test-token"
 

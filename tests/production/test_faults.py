@@ -13,7 +13,7 @@ import pytest
 from bot import catalogue
 from bot.settings import Settings
 from bot.stack import Stack
-from tests.conftest import MODEL, contacts_in
+from tests.conftest import contacts_in
 from tests.e2e.test_faults import say
 from tests.production.conftest import free_port_pair
 
