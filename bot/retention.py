@@ -16,6 +16,7 @@ Logs say how many conversations were deleted, never which.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -62,14 +63,20 @@ def ensure_database(settings: Settings) -> None:
         engine.dispose()
 
 
-def _events_table(engine):
+@contextlib.contextmanager
+def events_table(settings: Settings):
+    """(engine, Rasa's events table or None before Rasa created it); disposed after."""
     import sqlalchemy as sa
 
-    metadata = sa.MetaData()
+    engine = engine_for(settings)
     try:
-        return sa.Table(EVENTS_TABLE, metadata, autoload_with=engine)
-    except sa.exc.NoSuchTableError:
-        return None
+        try:
+            table = sa.Table(EVENTS_TABLE, sa.MetaData(), autoload_with=engine)
+        except sa.exc.NoSuchTableError:
+            table = None
+        yield engine, table
+    finally:
+        engine.dispose()
 
 
 def purge(settings: Settings, older_than_days: Optional[float] = None, now: Optional[float] = None) -> int:
@@ -79,9 +86,7 @@ def purge(settings: Settings, older_than_days: Optional[float] = None, now: Opti
 
     days = settings.retention_days if older_than_days is None else older_than_days
     cutoff = (time.time() if now is None else now) - days * 86400
-    engine = engine_for(settings)
-    try:
-        events = _events_table(engine)
+    with events_table(settings) as (engine, events):
         if events is None:
             return 0
         with engine.begin() as connection:
@@ -94,8 +99,6 @@ def purge(settings: Settings, older_than_days: Optional[float] = None, now: Opti
             if senders:
                 connection.execute(sa.delete(events).where(events.c.sender_id.in_(senders)))
         return len(senders)
-    finally:
-        engine.dispose()
 
 
 def delete_conversation(settings: Settings, sender_id: str) -> int:
@@ -104,16 +107,12 @@ def delete_conversation(settings: Settings, sender_id: str) -> int:
     if settings.profile == "production":
         import sqlalchemy as sa
 
-        engine = engine_for(settings)
-        try:
-            events = _events_table(engine)
+        with events_table(settings) as (engine, events):
             if events is None:
                 return 0
             with engine.begin() as connection:
                 result = connection.execute(sa.delete(events).where(events.c.sender_id == sender_id))
                 return result.rowcount
-        finally:
-            engine.dispose()
     if not settings.rasa_api_token:
         raise SettingError(
             "Deleting a conversation from the embedded profile goes through Rasa's API: "

@@ -211,13 +211,7 @@ class HelplineMessengerInput(PlatformInput, FacebookInput):
         return None  # reads, deliveries, reactions ...
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("helpline_messenger", __name__)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            if self.settings is None:
-                return response.json({"error": "channel_off"}, status=404)
-            return response.json({"status": "ok"})
+        webhook = self._webhook_blueprint()
 
         @webhook.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:

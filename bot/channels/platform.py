@@ -69,6 +69,20 @@ class PlatformInput:
         self._output = None
         logger.info("%s channel is %s.", self.LABEL, "on" if settings else "off (no variables set)")
 
+    def _webhook_blueprint(self):
+        """The platform's blueprint with its health route (404 while switched off)."""
+        from sanic import Blueprint, response
+
+        webhook = Blueprint(f"helpline_{self.PLATFORM}", self.__class__.__module__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request):
+            if self.settings is None:
+                return response.json({"error": "channel_off"}, status=404)
+            return response.json({"status": "ok"})
+
+        return webhook
+
     def get_output_channel(self):
         if self.settings is None:
             raise ChannelSettingError(f"The {self.LABEL} channel is switched off.")

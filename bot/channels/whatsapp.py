@@ -174,13 +174,7 @@ class HelplineWhatsAppInput(PlatformInput, TwilioInput):
         return prefix + self.settings.number
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("helpline_whatsapp", __name__)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            if self.settings is None:
-                return response.json({"error": "channel_off"}, status=404)
-            return response.json({"status": "ok"})
+        webhook = self._webhook_blueprint()
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
