@@ -204,7 +204,14 @@ class Stack:
             self.stop_process(name)
 
     def __enter__(self) -> "Stack":
-        return self.start()
+        """Start everything and wait until it answers (stopped again if it does not)."""
+        self.start()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
 
     def __exit__(self, *exc) -> None:
         self.stop()

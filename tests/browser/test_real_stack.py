@@ -17,13 +17,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 @pytest.fixture(scope="module")
 def real_gateway(tmp_path_factory):
     settings = Settings(rasa_port=free_port(), action_port=free_port(), gateway_port=free_port(), model_path=MODEL)
-    stack = Stack(settings, log_dir=Path(tmp_path_factory.mktemp("browser-stack-logs")))
-    stack.start()
-    try:
-        stack.wait_ready()
+    with Stack(settings, log_dir=Path(tmp_path_factory.mktemp("browser-stack-logs"))):
         yield f"http://127.0.0.1:{settings.gateway_port}"
-    finally:
-        stack.stop()
 
 
 def conversation_text(page):

@@ -39,13 +39,8 @@ def stack(tmp_path_factory):
         rasa_api_token=API_TOKEN, model_path=MODEL,
     )
     log_dir = Path(tmp_path_factory.mktemp("stack-logs"))
-    running = Stack(settings, log_dir=log_dir)
-    running.start()
-    try:
-        running.wait_ready()
+    with Stack(settings, log_dir=log_dir) as running:
         yield running
-    finally:
-        running.stop()
 
 
 class Chat:

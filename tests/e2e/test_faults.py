@@ -26,14 +26,9 @@ def own_stack(tmp_path_factory):
     """A stack of its own: these tests stop and start its processes."""
     settings = Settings(rasa_port=free_port(), action_port=free_port(), gateway_port=free_port(),
                         model_path=MODEL, rate_limit_per_minute=10**6, rasa_timeout=6)
-    stack = Stack(settings, log_dir=Path(tmp_path_factory.mktemp("fault-logs")),
-                  extra_env={"HELPLINE_ACTION_TIMEOUT": "2"})
-    stack.start()
-    try:
-        stack.wait_ready()
+    with Stack(settings, log_dir=Path(tmp_path_factory.mktemp("fault-logs")),
+                  extra_env={"HELPLINE_ACTION_TIMEOUT": "2"}) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def say(stack, sender, text, via="rasa", language=None):

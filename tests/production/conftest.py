@@ -65,10 +65,5 @@ def production_settings():
 @pytest.fixture(scope="session")
 def production_stack(production_settings, tmp_path_factory):
     log_dir = Path(tmp_path_factory.mktemp("production-logs"))
-    stack = Stack(production_settings, log_dir=log_dir)
-    stack.start()
-    try:
-        stack.wait_ready()
+    with Stack(production_settings, log_dir=log_dir) as stack:
         yield stack
-    finally:
-        stack.stop()

@@ -98,13 +98,10 @@ def proxied_stack(tmp_path_factory, production_settings):
         "rasa_port": free_port_pair(), "action_port": free_port_pair(), "gateway_port": free_port_pair(),
         "rasa_timeout": 6,
     })
-    stack = Stack(settings, log_dir=Path(tmp_path_factory.mktemp("outage-logs")))
-    stack.start()
     try:
-        stack.wait_ready()
-        yield stack, {"postgresql": database, "redis": redis}
+        with Stack(settings, log_dir=Path(tmp_path_factory.mktemp("outage-logs"))) as stack:
+            yield stack, {"postgresql": database, "redis": redis}
     finally:
-        stack.stop()
         database.close()
         redis.close()
 
