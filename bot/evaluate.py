@@ -24,6 +24,17 @@ from bot.settings import ROOT
 # Bars (issue 3, for the one twenty-language model): overall and per language.
 LANGUAGE_OVERALL, LANGUAGE_PER_LANGUAGE = 0.98, 0.90
 INTENT_OVERALL, INTENT_PER_LANGUAGE = 0.95, 0.90
+# The three foundation languages (issue 2) are held to more, each on its own:
+# language >= 98 % and intent >= 95 %, on >= 100 held-out messages apiece.
+CORE_LANGUAGES = ("fi", "sv", "en")
+CORE_LANGUAGE_BAR, CORE_INTENT_BAR = 0.98, 0.95
+
+
+def bars(code: str) -> tuple:
+    """(language bar, intent bar) for one language."""
+    if code in CORE_LANGUAGES:
+        return CORE_LANGUAGE_BAR, CORE_INTENT_BAR
+    return LANGUAGE_PER_LANGUAGE, INTENT_PER_LANGUAGE
 
 
 @dataclass
@@ -112,10 +123,11 @@ def failures(scores: List[LanguageScore]) -> List[str]:
     if intent_overall < INTENT_OVERALL:
         found.append(f"intent accuracy {intent_overall:.1%} < {INTENT_OVERALL:.0%} overall")
     for s in scores:
-        if s.language_accuracy < LANGUAGE_PER_LANGUAGE:
-            found.append(f"{s.code}: language accuracy {s.language_accuracy:.1%} < {LANGUAGE_PER_LANGUAGE:.0%}")
-        if s.intent_accuracy < INTENT_PER_LANGUAGE:
-            found.append(f"{s.code}: intent accuracy {s.intent_accuracy:.1%} < {INTENT_PER_LANGUAGE:.0%}")
+        language_bar, intent_bar = bars(s.code)
+        if s.language_accuracy < language_bar:
+            found.append(f"{s.code}: language accuracy {s.language_accuracy:.1%} < {language_bar:.0%}")
+        if s.intent_accuracy < intent_bar:
+            found.append(f"{s.code}: intent accuracy {s.intent_accuracy:.1%} < {intent_bar:.0%}")
         if s.emergencies_112_first != s.emergencies:
             found.append(f"{s.code}: an emergency answer does not put 112 first")
     return found
@@ -123,12 +135,14 @@ def failures(scores: List[LanguageScore]) -> List[str]:
 
 def report(scores: List[LanguageScore]) -> str:
     lines = [
-        f"{'lang':<5}{'n':>4}  {'language':>9}  {'raw langdetect':>14}  {'intent':>7}  112-first",
+        f"{'lang':<5}{'n':>4}  {'language':>9}  {'raw langdetect':>14}  {'intent':>7}  112-first  bars",
     ]
     for s in scores:
+        language_bar, intent_bar = bars(s.code)
         lines.append(
             f"{s.code:<5}{s.total:>4}  {s.language_accuracy:>9.1%}  {s.raw_langdetect_accuracy:>14.1%}"
-            f"  {s.intent_accuracy:>7.1%}  {s.emergencies_112_first}/{s.emergencies}"
+            f"  {s.intent_accuracy:>7.1%}  {s.emergencies_112_first:>4}/{s.emergencies:<4}"
+            f"  {language_bar:.0%}/{intent_bar:.0%}"
         )
     total = sum(s.total for s in scores)
     lines.append(

@@ -28,3 +28,16 @@ def test_failures_name_the_language_below_a_bar():
     strong = evaluate.LanguageScore("yy", total=100, language_hits=100, raw_langdetect_hits=50, intent_hits=100)
     assert evaluate.failures([weak, strong]) == ["xx: intent accuracy 80.0% < 90%"]
 
+
+
+def test_the_foundation_languages_are_held_to_their_own_bar():
+    # 94 % is enough for issue 3's 90 % per-language bar, not for issue 2's 95 %.
+    scores = [
+        evaluate.LanguageScore(code, total=100, language_hits=100, raw_langdetect_hits=50, intent_hits=94)
+        for code in ("sv", "ro")
+    ]
+    scores.append(evaluate.LanguageScore("en", total=100, language_hits=97, raw_langdetect_hits=50, intent_hits=100))
+    assert evaluate.failures(scores) == [
+        "sv: intent accuracy 94.0% < 95%",
+        "en: language accuracy 97.0% < 98%",
+    ]
