@@ -55,7 +55,12 @@ def test_training_is_reproducible(tmp_path):
 
 @pytest.mark.parametrize(
     "config, setting",
-    [({"C": 0}, "C"), ({"max_char_ngram": 0}, "max_char_ngram"), ({"min_char_ngram": 5}, "min_char_ngram")],
+    [
+        ({"C": 0}, "C"),
+        ({"max_char_ngram": 0}, "max_char_ngram"),
+        ({"min_char_df": 0}, "min_char_df"),
+        ({"min_char_ngram": 5}, "min_char_ngram"),
+    ],
 )
 def test_bad_config_is_rejected_with_the_setting_named(config, setting):
     with pytest.raises(ValueError, match=setting):
