@@ -29,7 +29,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Dict, List, Optional
 
 import aiohttp
 
@@ -113,9 +113,13 @@ def conversations() -> List[List[str]]:
     return result
 
 
+def body(sender: str, text: str) -> dict:
+    """One message, as both the gateway and Rasa's REST channel take it."""
+    return {"sender": sender, "message": text}
+
+
 async def drive(
     url: str,
-    body: Callable[[str, str], dict],
     users: int,
     total_turns: int,
     seed: int = 0,
@@ -190,6 +194,18 @@ def wait_for_answer(url: str, body: dict, deadline: float) -> None:
     raise TimeoutError(f"no answer from {url}")
 
 
+def measure(result: SystemResult, url: str, greeting: str, launched: float,
+            levels: List[int], turns: int) -> None:
+    """Cold start (launch to the first answer) and each load level, into ``result``."""
+    label = result.name.split()[0]
+    print(f"{label}: starting ...", flush=True)
+    wait_for_answer(url, body("bench-cold-start", greeting), launched + 300)
+    result.cold_start_seconds = round(time.monotonic() - launched, 2)
+    for users in levels:
+        print(f"{label}: {users} users ...", flush=True)
+        result.levels.append(asyncio.run(drive(url, users, turns)))
+
+
 def free_port() -> int:
     import socket
 
@@ -218,18 +234,12 @@ def bench_ours(levels: List[int], turns: int, work: Path) -> SystemResult:
     )
     stack = Stack(settings, log_dir=work / "logs-ours")
     url = f"http://127.0.0.1:{settings.gateway_port}/api/chat"
-    body = lambda sender, text: {"sender": sender, "message": text}  # noqa: E731
-    started = time.monotonic()
+    launched = time.monotonic()
     stack.start()
     sampler = MemorySampler([p.pid for p in stack.processes.values()])
     sampler.start()
     try:
-        print("ours: starting ...", flush=True)
-        wait_for_answer(url, body("bench-cold-start", "hei"), started + 300)
-        result.cold_start_seconds = round(time.monotonic() - started, 2)
-        for users in levels:
-            print(f"ours: {users} users ...", flush=True)
-            result.levels.append(asyncio.run(drive(url, body, users, turns)))
+        measure(result, url, "hei", launched, levels, turns)
     finally:
         result.peak_rss_mb = round(sampler.stop() / 2**20, 1)
         stack.stop()
@@ -258,7 +268,7 @@ def bench_stock(levels: List[int], turns: int, work: Path, tiny: bool) -> System
     result.training_seconds = round(time.perf_counter() - started, 1)
     port = free_port()
     log = open(work / "stock-rasa.log", "ab")
-    started = time.monotonic()
+    launched = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "rasa", "run", "--model", "models/stock.tar.gz",
          "--interface", "127.0.0.1", "--port", str(port)],
@@ -268,14 +278,8 @@ def bench_stock(levels: List[int], turns: int, work: Path, tiny: bool) -> System
     sampler = MemorySampler([process.pid])
     sampler.start()
     url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
-    body = lambda sender, text: {"sender": sender, "message": text}  # noqa: E731
     try:
-        print("stock: starting ...", flush=True)
-        wait_for_answer(url, body("bench-cold-start", "hello"), started + 300)
-        result.cold_start_seconds = round(time.monotonic() - started, 2)
-        for users in levels:
-            print(f"stock: {users} users ...", flush=True)
-            result.levels.append(asyncio.run(drive(url, body, users, turns)))
+        measure(result, url, "hello", launched, levels, turns)
     finally:
         result.peak_rss_mb = round(sampler.stop() / 2**20, 1)
         os.killpg(process.pid, 15)

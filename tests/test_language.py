@@ -110,14 +110,19 @@ def _training_data():
     return TrainingData(training_examples=messages)
 
 
-def test_component_trains_persists_loads_and_annotates(tmp_path):
+def _trained_on_small_data(tmp_path):
+    """The component trained on SMALL (no catalogue), and where it was stored."""
     storage = LocalModelStorage(tmp_path)
     resource = Resource("language_detector")
     context = ExecutionContext(graph_schema=None, node_name="language_detector")
     component = LanguageDetector.create({"use_catalogue": False}, storage, resource, context)
     component.train(_training_data())
+    return component, (storage, resource, context)
 
-    loaded = LanguageDetector.load({"use_catalogue": False}, storage, resource, context)
+
+def test_component_trains_persists_loads_and_annotates(tmp_path):
+    _, stored = _trained_on_small_data(tmp_path)
+    loaded = LanguageDetector.load({"use_catalogue": False}, *stored)
     message = Message.build(text="mitä ihmiskauppa on")
     loaded.process([message])
     parsed = message.as_dict(only_output_properties=True)
@@ -126,11 +131,7 @@ def test_component_trains_persists_loads_and_annotates(tmp_path):
 
 
 def test_component_passes_the_page_language_as_a_hint_only(tmp_path):
-    storage = LocalModelStorage(tmp_path)
-    resource = Resource("language_detector")
-    context = ExecutionContext(graph_schema=None, node_name="language_detector")
-    component = LanguageDetector.create({"use_catalogue": False}, storage, resource, context)
-    component.train(_training_data())
+    component, _ = _trained_on_small_data(tmp_path)
     hinted = Message.build(text="ok")
     hinted.set("metadata", {"language": "fi"})
     bogus = Message.build(text="ok")

@@ -139,15 +139,12 @@ class HelplineMessengerOutput(RenderedOutput, MessengerBot):
         return 200 <= status < 300
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        psid = self.input_channel.addresses.get(recipient_id)
-        if psid is None:
-            logger.warning("Messenger: no recipient for this conversation (restarted?); answer dropped.")
-            return
-        buttons = rendering.valid_buttons(message)
-        rendered = rendering.render(
-            message, rendering.MESSENGER_TEXT_LIMIT, native_buttons=fits_quick_replies(buttons)
+        prepared = self._address_and_rendering(
+            recipient_id, message, rendering.MESSENGER_TEXT_LIMIT, fits_quick_replies
         )
-        self.input_channel.options.remember(recipient_id, rendered.numbered)
+        if prepared is None:
+            return
+        psid, buttons, rendered = prepared
         replies = quick_replies(rendered, [b["title"] for b in buttons])
         for number, chunk in enumerate(rendered.chunks, 1):
             outgoing: Dict[str, Any] = {"text": chunk}

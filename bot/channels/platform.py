@@ -12,7 +12,7 @@ one output channel.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from bot.channels import rendering
 from bot.channels.rendering import ChannelSettingError
@@ -22,6 +22,29 @@ logger = logging.getLogger(__name__)
 
 class RenderedOutput:
     """Mix in before a Rasa output channel whose ``send_response`` renders."""
+
+    def _address_and_rendering(
+        self,
+        recipient_id: Text,
+        message: Dict[Text, Any],
+        limit: int,
+        fits_native_buttons: Optional[Callable[[List[Dict[str, str]]], bool]] = None,
+    ) -> Optional[Tuple[Any, List[Dict[str, str]], rendering.Rendered]]:
+        """The platform address behind the pseudonym, the message's valid buttons
+        and its rendering (numbered options remembered for digit replies); None
+        when the address is no longer known, and the answer is dropped."""
+        address = self.input_channel.addresses.get(recipient_id)
+        if address is None:
+            logger.warning(
+                "%s: no address for this conversation (restarted?); answer dropped.",
+                self.input_channel.LABEL,
+            )
+            return None
+        buttons = rendering.valid_buttons(message)
+        native = fits_native_buttons(buttons) if fits_native_buttons else False
+        rendered = rendering.render(message, limit, native_buttons=native)
+        self.input_channel.options.remember(recipient_id, rendered.numbered)
+        return address, buttons, rendered
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {"text": text, **kwargs})

@@ -118,15 +118,12 @@ class HelplineTelegramOutput(RenderedOutput, TelegramOutput):
         self.input_channel = input_channel
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        chat_id = self.input_channel.addresses.get(recipient_id)
-        if chat_id is None:
-            logger.warning("Telegram: no chat for this conversation (restarted?); answer dropped.")
-            return
-        buttons = rendering.valid_buttons(message)
-        rendered = rendering.render(
-            message, rendering.TELEGRAM_TEXT_LIMIT, native_buttons=fits_inline_keyboard(buttons)
+        prepared = self._address_and_rendering(
+            recipient_id, message, rendering.TELEGRAM_TEXT_LIMIT, fits_inline_keyboard
         )
-        self.input_channel.options.remember(recipient_id, rendered.numbered)
+        if prepared is None:
+            return
+        chat_id, _, rendered = prepared
         for number, chunk in enumerate(rendered.chunks, 1):
             markup = keyboard(rendered.buttons) if rendered.buttons and number == len(rendered.chunks) else None
             try:

@@ -124,13 +124,10 @@ class HelplineWhatsAppOutput(RenderedOutput, TwilioOutput):
         return body if 200 <= status < 300 else None
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        address = self.input_channel.addresses.get(recipient_id)
-        if address is None:
-            logger.warning("WhatsApp: no number for this conversation (restarted?); answer dropped.")
+        prepared = self._address_and_rendering(recipient_id, message, rendering.TWILIO_BODY_LIMIT)
+        if prepared is None:
             return
-        to, from_ = address
-        rendered = rendering.render(message, rendering.TWILIO_BODY_LIMIT, native_buttons=False)
-        self.input_channel.options.remember(recipient_id, rendered.numbered)
+        (to, from_), _, rendered = prepared
         for chunk in rendered.chunks:  # in order: each waits for Twilio to accept the last
             if await self._send_message({"to": to, "from_": from_, "body": chunk}) is None:
                 return
