@@ -178,6 +178,9 @@ async def drive(
 
 
 def wait_for_answer(url: str, body: dict, deadline: float) -> None:
+    """Until the server answers 200 with JSON. An empty list counts: Rasa's REST
+    channel says nothing when its model predicts no utterance (the tiny stock
+    model does for "hello"); our gateway answers 503 until Rasa is up."""
     import urllib.request
 
     while time.monotonic() < deadline:
@@ -186,7 +189,8 @@ def wait_for_answer(url: str, body: dict, deadline: float) -> None:
                 url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
             )
             with urllib.request.urlopen(request, timeout=5) as response:
-                if response.status == 200 and json.load(response):
+                if response.status == 200:
+                    json.load(response)
                     return
         except OSError:
             pass
