@@ -13,9 +13,9 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export HELPLINE_ACTION_URL ?= http://127.0.0.1:5055/webhook
 
 # Everything the trained model depends on: retrain only when one changes.
-MODEL_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml) \
+MODEL_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml data/danger/*.yml) \
 	$(wildcard bot/catalogue/*.yml) bot/languages.yml bot/facts.yml \
-	bot/language.py bot/catalogue.py bot/rasa_patches.py $(wildcard bot/nlu/*.py)
+	bot/language.py bot/danger.py bot/catalogue.py bot/rasa_patches.py $(wildcard bot/nlu/*.py)
 
 .PHONY: help run run-prod forget shell test train evaluate catalogue-report check validate bench soak audit clean
 

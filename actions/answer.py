@@ -1,6 +1,11 @@
-"""The one answering action: intent -> catalogue key, in the conversation's language.
+"""The one answering action: intent + conversation -> catalogue keys, in the
+conversation's language.
 
-Every message it sends carries the contact block (``bot.catalogue.turn``).
+The message's intent gives a catalogue key; ``actions/conversation.py`` reads
+it in the conversation's context (follow-ups, whom it is about) and puts 112
+first when the danger layer (``bot/danger.py``) or an earlier turn signalled
+danger now. Every message it sends carries the contact block
+(``bot.catalogue.turn``).
 """
 from __future__ import annotations
 
@@ -10,16 +15,20 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import conversation
 from bot import catalogue
 
 LANGUAGE_SLOT = "language"
 
 FALLBACK_KEY = "nlu_fallback"
-NOT_ANSWERS = ("ui_", "button_", "contact_block")
+NOT_ANSWERS = ("ui_", "button_", "contact_block", "danger_first")
+CONTEXT_INTENTS = conversation.FOLLOW_UP_INTENTS | conversation.PLAIN_INTENTS
 
 
 def answer_key(intent: Optional[str]) -> str:
     """The catalogue key that answers an intent (its own name); else the fallback."""
+    if intent in CONTEXT_INTENTS:
+        return intent  # answered from the conversation (actions/conversation.py)
     if (
         intent
         and not intent.startswith(NOT_ANSWERS)
@@ -59,25 +68,41 @@ class ActionAnswer(Action):
     def key(self, tracker: Tracker) -> str:
         return answer_key((tracker.latest_message.get("intent") or {}).get("name"))
 
+    def compose(self, tracker: Tracker) -> Tuple[conversation.Plan, str, bool, bool]:
+        """(plan, language, switch the language slot, offer the picker)."""
+        language, switch, offer_languages = choose_language(tracker)
+        detection = tracker.latest_message.get("language") or {}
+        danger_now = bool((tracker.latest_message.get("danger") or {}).get("now"))
+        key = self.key(tracker)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+
+        if detection.get("unsupported") and not switch:
+            key, offer_languages, intent = "unsupported_language", True, None
+            language = catalogue.default_language()
+        elif key == "change_language" and not switch:
+            # asked for another language without naming one we know
+            key, offer_languages, intent = "ui_choose_language", True, None
+
+        plan = conversation.plan(
+            key,
+            intent,
+            danger_now,
+            last_answer=tracker.get_slot("last_answer"),
+            about=tracker.get_slot("about"),
+            danger_before=bool(tracker.get_slot("danger")),
+        )
+        return plan, language, switch, offer_languages
+
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[Dict[Text, Any]]:
-        language, switch, offer_languages = choose_language(tracker)
-        detection = tracker.latest_message.get("language") or {}
-        key = self.key(tracker)
-
-        if detection.get("unsupported") and not switch:
-            key, offer_languages = "unsupported_language", True
-            language = catalogue.default_language()
-        elif key == "change_language" and not switch:
-            # asked for another language without naming one we know
-            key, offer_languages = "ui_choose_language", True
-
-        dispatcher.utter_message(**catalogue.turn(key, language, offer_languages))
-        return [SlotSet(LANGUAGE_SLOT, language)] if switch else []
+        plan, language, switch, offer_languages = self.compose(tracker)
+        dispatcher.utter_message(**catalogue.turn(plan.keys, language, offer_languages))
+        events = [SlotSet(LANGUAGE_SLOT, language)] if switch else []
+        return events + [SlotSet(name, value) for name, value in plan.slots.items()]
 
 
 class ActionDefaultFallback(ActionAnswer):

@@ -292,7 +292,8 @@ def bench_stock(levels: List[int], turns: int, work: Path, tiny: bool) -> System
 
 
 def bench_nlu(model: Path, repeats: int) -> Dict[str, float]:
-    """In-process parse latency of our model, and language detection per message."""
+    """In-process parse latency of our model (all layers), and language detection
+    and the danger layer alone per message."""
     from rasa.core.agent import load_agent
 
     from bot.evaluate import quiet_rasa_logs
@@ -329,8 +330,27 @@ def bench_nlu(model: Path, repeats: int) -> Dict[str, float]:
             started = time.perf_counter()
             identifier.identify(text)
             detection.append(time.perf_counter() - started)
+    # the danger layer (issue 12) as the component holds it, trained the same way
+    from bot import danger
+
+    examples = [
+        (t, intent)
+        for code in catalogue.languages()
+        for intent, ex in content_checks.training_examples(code).items()
+        for t in ex
+    ]
+    positives, negatives, patterns = danger.training_sets(examples, danger.all_data())
+    danger_model = danger.DangerModel.train(positives, negatives, patterns, threshold=0.5)
+    danger_times = []
+    for _ in range(repeats):
+        for text in texts:
+            started = time.perf_counter()
+            danger_model.assess(text)
+            danger_times.append(time.perf_counter() - started)
     return {
         "messages": len(texts),
+        "danger_mean_ms": round(statistics.mean(danger_times) * 1000, 3),
+        "danger_p99_ms": round(percentile(danger_times, 99) * 1000, 3),
         "parse_p50_ms": round(percentile(parse, 50) * 1000, 2),
         "parse_p99_ms": round(percentile(parse, 99) * 1000, 2),
         "language_detection_mean_ms": round(statistics.mean(detection) * 1000, 3),
@@ -406,7 +426,8 @@ def table(report: dict) -> str:
     nlu = report["nlu"]
     lines.append(
         f"\nNLU in-process: parse p50 {nlu['parse_p50_ms']} ms, p99 {nlu['parse_p99_ms']} ms; "
-        f"language detection {nlu['language_detection_mean_ms']} ms per message (mean)."
+        f"language detection {nlu['language_detection_mean_ms']} ms per message (mean); "
+        f"danger layer {nlu.get('danger_mean_ms')} ms (mean), {nlu.get('danger_p99_ms')} ms (p99)."
     )
     return "\n".join(lines)
 

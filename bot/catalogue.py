@@ -11,7 +11,7 @@ import re
 import string
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence, Union
 
 import yaml
 
@@ -30,6 +30,22 @@ REQUIRED_FACTS: Dict[str, tuple] = {
     "more_information": ("website",),
     "bot_challenge": ("phone", "email"),
     "privacy": ("phone", "email"),
+    # every answer that may reach someone who did not say they are safe
+    "out_of_scope": ("emergency",),
+    "nlu_fallback": ("emergency",),
+    "unsupported_language": ("emergency",),
+    "danger_first": ("emergency",),
+    "danger_contact": ("phone", "email"),
+    "situation_self": ("phone", "email"),
+    "situation_other": ("phone", "email"),
+    "minor_victim": ("emergency", "phone", "email"),
+    "not_in_source": ("phone", "email"),
+    "language_help": ("phone", "email"),
+    "next_step_contact": ("phone", "email", "emergency"),
+    "helper_next_step": ("phone", "email"),
+    "plain_summary": ("phone", "email", "emergency"),
+    "how_to_get_admitted": ("phone", "email"),
+    "what_is_trafficking": ("phone", "email"),
 }
 
 # The questions offered as buttons when the bot did not understand.
@@ -41,7 +57,7 @@ MAIN_QUESTIONS = (
 )
 
 # Answers that put 112 before everything else.
-EMERGENCY_KEYS = frozenset({"emergency"})
+EMERGENCY_KEYS = frozenset({"emergency", "danger_first", "minor_victim"})
 
 
 @dataclass(frozen=True)
@@ -128,12 +144,15 @@ def text(key: str, language: str) -> str:
     return raw_texts(language)[key].format_map(fact_values(language))
 
 
-def reply(key: str, language: str) -> str:
-    """A whole bot turn: the answer, then the contact block.
+def reply(key: Union[str, Sequence[str]], language: str) -> str:
+    """A whole bot turn: the answer (one key, or several composed in order,
+    e.g. ``["danger_first", "situation_self"]``), then the contact block.
 
     The emergency answer starts with 112 by itself, so 112 comes first.
     """
-    return f"{text(key, language)}\n\n{text('contact_block', language)}"
+    keys = [key] if isinstance(key, str) else list(key)
+    parts = [text(k, language) for k in keys] + [text("contact_block", language)]
+    return "\n\n".join(parts)
 
 
 def question_buttons(language: str) -> List[Dict[str, str]]:
@@ -161,7 +180,9 @@ KEYS_WITH_QUESTION_BUTTONS = frozenset(
 )
 
 
-def turn(key: str, language: str, offer_languages: bool = False) -> Dict[str, object]:
+def turn(
+    key: Union[str, Sequence[str]], language: str, offer_languages: bool = False
+) -> Dict[str, object]:
     """One bot turn as a message: text with the contact block, buttons, language.
 
     ``offer_languages`` adds the language picker (first message too short to
@@ -169,7 +190,8 @@ def turn(key: str, language: str, offer_languages: bool = False) -> Dict[str, ob
     """
     language = supported(language)
     buttons: List[Dict[str, str]] = []
-    if key in KEYS_WITH_QUESTION_BUTTONS:
+    main = key if isinstance(key, str) else list(key)[-1]
+    if main in KEYS_WITH_QUESTION_BUTTONS:
         buttons.extend(question_buttons(language))
     if offer_languages:
         buttons.extend(language_buttons())

@@ -89,10 +89,65 @@ def heldout_problems(code: str) -> List[str]:
     return found
 
 
+def bare(text: str) -> str:
+    """canonical() without accents, for Latin-script near-duplicates."""
+    return "".join(
+        c for c in unicodedata.normalize("NFKD", canonical(text)) if not unicodedata.combining(c)
+    ) if all(ord(c) < 0x250 or not c.isalpha() for c in text) else canonical(text)
+
+
+def trained_texts() -> set:
+    """Every training text (NLU examples and danger data), compared loosely."""
+    from bot import danger
+
+    texts = [
+        text
+        for lang in catalogue.languages()
+        if (NLU_DIR / f"{lang}.yml").exists()
+        for examples in training_examples(lang).values()
+        for text in examples
+    ]
+    for entry in danger.all_data().values():
+        texts.extend(entry.danger + entry.safe)
+    return {bare(t) for t in texts}
+
+
+def situations_problems(code: str, trained: Optional[set] = None) -> List[str]:
+    """tests/situations/<code>.yml: enough cases, known reply kinds, no turn
+    that is also a training text."""
+    from bot import situations
+
+    cases = situations.load(code)
+    if len(cases) < 15:
+        return [f"{code}: tests/situations/{code}.yml has {len(cases)} cases (< 15)"]
+    trained = trained_texts() if trained is None else trained
+    kinds = set(catalogue.raw_texts(catalogue.default_language()))
+    found = []
+    ids = [str(c.get("id")) for c in cases]
+    if len(set(ids)) != len(ids):
+        found.append(f"{code}: tests/situations/{code}.yml has repeated case ids")
+    for case in cases:
+        for turn in case.get("turns") or []:
+            for label in ("good", "harmful"):
+                for kind in turn.get(label) or []:
+                    if kind not in kinds:
+                        found.append(f"{code}: {case.get('id')}: unknown {label} kind {kind!r}")
+            if not turn.get("good"):
+                found.append(f"{code}: {case.get('id')}: a turn with no good reply kind")
+            if bare(str(turn.get("user", ""))) in trained:
+                found.append(f"{code}: {case.get('id')}: {turn.get('user')!r} is in the training data")
+    return found
+
+
 def all_problems(codes: Optional[Iterable[str]] = None) -> List[str]:
     codes = list(codes or catalogue.languages())
     found = [line for line in catalogue.problems() if line.split(":")[0].split(".")[0] in codes]
+    from bot import danger
+
+    found.extend(line for line in danger.problems() if line.split("/")[-1].split(".")[0] in codes)
+    trained = trained_texts()
     for code in codes:
+        found.extend(situations_problems(code, trained))
         found.extend(nlu_problems(code))
         found.extend(heldout_problems(code))
         if not (STORIES_DIR / f"test_{code}.yml").exists():

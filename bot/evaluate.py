@@ -1,10 +1,12 @@
-"""``make evaluate``: language and intent accuracy on held-out first messages.
+"""``make evaluate``: held-out first messages, then situations and conversations.
 
 Reads tests/heldout/<code>.yml (written apart from the training data), parses
 each message with the trained model in-process, and reports per language:
 the language the bot would answer in (our detector) against raw langdetect,
 the intent, and whether each emergency answer puts 112 first. Prints the
-misses; exits 1 when a bar is not met. The test suite runs the same check.
+misses. Then the situations set (``bot/situations.py``): good / unhelpful /
+harmful replies, danger-first and language kept, per language, on its frozen
+test split. Exits 1 when a bar is not met. The test suite runs the same check.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from bot import catalogue, content_checks
+from bot import catalogue, content_checks, situations
 from bot.language import normalise, raw_langdetect
 from bot.settings import ROOT
 
@@ -85,11 +87,15 @@ def quiet_rasa_logs() -> None:
     configure_structlog(logging.WARNING)
 
 
-async def evaluate(model_path: Path, codes: Optional[List[str]] = None) -> List[LanguageScore]:
+async def load(model_path: Path):
     from rasa.core.agent import load_agent
 
     quiet_rasa_logs()
-    agent = await load_agent(model_path=str(model_path))
+    return await load_agent(model_path=str(model_path))
+
+
+async def evaluate(model_path: Path, codes: Optional[List[str]] = None, agent=None) -> List[LanguageScore]:
+    agent = agent or await load(model_path)
     scores = []
     for code in codes or list(catalogue.languages()):
         score = LanguageScore(code)
@@ -161,11 +167,27 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(ROOT / "models" / "helpline.tar.gz"))
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--split", choices=situations.SPLITS, default="test",
+                        help="situations split (dev: for tuning; test: reported)")
+    parser.add_argument("--dump", help="write every situation reply to this JSON file, for readers")
     parser.add_argument("languages", nargs="*", help="codes (default: all)")
     args = parser.parse_args(argv)
-    scores = asyncio.run(evaluate(Path(args.model), args.languages or None))
+
+    async def both():
+        agent = await load(Path(args.model))
+        first = await evaluate(Path(args.model), args.languages or None, agent=agent)
+        later = await situations.evaluate(agent, args.languages or None, args.split)
+        return first, later
+
+    scores, situation_scores = asyncio.run(both())
     print(report(scores))
-    problems = failures(scores)
+    print("\n" + situations.report(situation_scores, args.split))
+    problems = failures(scores) + situations.failures(situation_scores)
+    if args.dump:
+        Path(args.dump).write_text(
+            json.dumps(situations.dump(situation_scores), ensure_ascii=False, indent=1),
+            encoding="utf-8",
+        )
     if args.json:
         Path(args.json).write_text(
             json.dumps([{**asdict(s), "language_accuracy": s.language_accuracy,

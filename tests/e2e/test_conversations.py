@@ -39,8 +39,40 @@ def test_the_three_core_questions_in_each_language(chat, language):
 def test_an_emergency_is_answered_with_112_first(chat, language, message):
     text = only_text(chat().say(message))
     facts = catalogue.fact_values(language)
-    assert text.startswith(catalogue.text("emergency", language))
+    assert text.startswith(catalogue.text("danger_first", language))
     assert text.index(facts["emergency"]) < text.index(facts["phone"])
+
+
+def paragraphs(text):
+    return text.split("\n\n")
+
+
+def test_trapped_without_saying_danger_then_what_now(chat):
+    """The issue's example: a situation, then "what now?"."""
+    person = chat()
+    first = only_text(person.say("he locked the door and took my phone"))
+    assert paragraphs(first)[0] == catalogue.text("danger_first", "en")
+    second = only_text(person.say("what now?"))
+    assert paragraphs(second)[0] == catalogue.text("danger_first", "en")
+    assert second != first  # the conversation moves on
+    for wrong in ("goodbye", "out_of_scope", "no_help_against_will", "nlu_fallback"):
+        assert catalogue.text(wrong, "en") not in first + second
+    assert contacts_in(second, "en")
+
+
+@pytest.mark.parametrize(
+    "message, right, wrong",
+    [
+        ("I'm 16 and alone here, a man makes me work", "minor_victim", "children"),
+        ("will I be deported?", "not_in_source", "help_without_residence_permit"),
+        ("I can't leave the house", "danger_first", "no_help_against_will"),
+        ("the man is here", "danger_first", "out_of_scope"),
+    ],
+)
+def test_the_reviewed_misanswers(chat, message, right, wrong):
+    text = only_text(chat().say(message))
+    assert catalogue.text(right, "en") in text
+    assert catalogue.text(wrong, "en") not in text
 
 
 def test_short_follow_ups_keep_the_language_and_a_request_switches_it(chat):

@@ -1,0 +1,169 @@
+"""A conversation, not an FAQ: danger first, follow-ups from context, situations.
+
+The answering action runs turn after turn on a tracker whose slots carry what
+the action set before, as Rasa does. What is asserted is what the person
+reads: which answer text comes, whether 112 opens it, the contacts at the end.
+"""
+import pytest
+
+from actions import conversation
+from actions.answer import ActionAnswer
+from bot import catalogue
+from tests.conftest import LANGUAGES, build_tracker, contacts_in
+
+
+def sure(code):
+    return {"code": code, "confident": True, "unsupported": False, "requested": None}
+
+
+class Chat:
+    """One person's conversation with the action, slots carried between turns."""
+
+    def __init__(self, language="en"):
+        self.language = language
+        self.slots = {"language": language}
+
+    async def say(self, intent, danger=False, text="..."):
+        from rasa_sdk.executor import CollectingDispatcher
+
+        tracker = build_tracker(text, intent, sure(self.language), slots=self.slots)
+        tracker.latest_message["danger"] = {"now": danger, "score": 0.0, "source": None}
+        dispatcher = CollectingDispatcher()
+        events = await ActionAnswer().run(dispatcher, tracker, {})
+        for event in events:
+            self.slots[event["name"]] = event["value"]
+        assert len(dispatcher.messages) == 1
+        return dispatcher.messages[0]["text"]
+
+
+def body(key, language="en"):
+    return catalogue.text(key, language)
+
+
+def first_paragraph(text):
+    return text.split("\n\n", 1)[0]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_danger_opens_with_112_then_answers_the_situation(language):
+    text = await Chat(language).say("situation_self", danger=True)
+    facts = catalogue.fact_values(language)
+    assert facts["emergency"] in first_paragraph(text)
+    assert first_paragraph(text) == body("danger_first", language)
+    assert body("situation_self", language) in text
+    assert contacts_in(text, language)
+
+
+@pytest.mark.parametrize("intent", ["greet", "goodbye", "thanks", "out_of_scope", "nlu_fallback", "no_help_against_will", "children"])
+async def test_someone_in_danger_never_gets_small_talk_or_against_their_will(intent):
+    text = await Chat().say(intent, danger=True)
+    assert first_paragraph(text) == body("danger_first")
+    for wrong in ("greet", "goodbye", "thanks", "out_of_scope", "no_help_against_will", "children"):
+        assert body(wrong) not in text
+    assert body("danger_contact") in text
+
+
+async def test_emergency_intent_is_danger_even_without_the_danger_layer():
+    chat = Chat()
+    text = await chat.say("emergency", danger=False)
+    assert first_paragraph(text) == body("danger_first")
+    # and a follow-up still opens with 112: the conversation remembers
+    later = await chat.say("follow_up")
+    assert first_paragraph(later) == body("danger_first")
+
+
+async def test_danger_said_once_keeps_112_first_for_the_rest_of_the_conversation():
+    chat = Chat("fi")
+    await chat.say("situation_self", danger=True)
+    for intent in ("follow_up", "not_in_source", "services_offered"):
+        text = await chat.say(intent)
+        assert first_paragraph(text) == body("danger_first", "fi"), intent
+
+
+async def test_no_danger_no_opener():
+    text = await Chat().say("services_offered")
+    assert body("danger_first") not in text
+    assert text.startswith(body("services_offered"))
+
+
+async def test_follow_ups_walk_the_next_steps():
+    chat = Chat()
+    assert (await chat.say("what_is_trafficking")).startswith(body("what_is_trafficking"))
+    assert (await chat.say("follow_up", text="what now?")).startswith(body("who_to_contact"))
+    assert (await chat.say("follow_up", text="and then?")).startswith(body("how_to_get_admitted"))
+    assert (await chat.say("follow_up", text="ok")).startswith(body("services_offered"))
+    assert (await chat.say("follow_up", text="??")).startswith(body("next_step_contact"))
+
+
+async def test_after_a_described_situation_what_now_is_how_to_get_in():
+    chat = Chat("sv")
+    assert (await chat.say("situation_self")).startswith(body("situation_self", "sv"))
+    text = await chat.say("follow_up", text="vad nu?")
+    assert text.startswith(body("how_to_get_admitted", "sv"))
+    assert body("goodbye", "sv") not in text and body("no_help_against_will", "sv") not in text
+
+
+async def test_thanks_in_between_does_not_lose_the_thread():
+    chat = Chat()
+    await chat.say("who_to_contact")
+    await chat.say("thanks")
+    assert (await chat.say("follow_up", text="ok")).startswith(body("how_to_get_admitted"))
+
+
+async def test_a_helper_gets_the_helpers_path():
+    chat = Chat()
+    assert (await chat.say("situation_other")).startswith(body("situation_other"))
+    assert (await chat.say("follow_up", text="what now")).startswith(body("helper_next_step"))
+    assert chat.slots["about"] == "other"
+
+
+async def test_what_now_as_a_first_message_gives_the_contact_step():
+    assert (await Chat().say("follow_up", text="what now")).startswith(body("next_step_contact"))
+
+
+async def test_i_dont_understand_gets_the_plain_summary():
+    chat = Chat("ar")
+    await chat.say("who_arranges_help")
+    assert (await chat.say("dont_understand")).startswith(body("plain_summary", "ar"))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_a_minor_who_is_the_victim_gets_112_and_contacts_not_the_children_answer(language):
+    text = await Chat(language).say("minor_victim")
+    assert catalogue.fact_values(language)["emergency"] in first_paragraph(text)
+    assert body("children", language) not in text
+    assert contacts_in(text, language)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_a_question_the_source_does_not_answer_is_an_honest_ask_them(language):
+    text = await Chat(language).say("not_in_source")
+    assert text.startswith(body("not_in_source", language))
+    assert body("help_without_residence_permit", language) not in text
+    assert body("out_of_scope", language) not in text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("key", ["nlu_fallback", "out_of_scope", "unsupported_language"])
+def test_not_understood_and_off_topic_also_say_112(language, key):
+    assert catalogue.fact_values(language)["emergency"] in body(key, language)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("key", ["who_to_contact", "how_to_get_admitted", "situation_self"])
+def test_the_person_is_told_they_can_call_or_write_themselves(language, key):
+    facts = catalogue.fact_values(language)
+    text = body(key, language)
+    assert facts["phone"] in text and facts["email"] in text
+
+
+def test_every_answer_has_a_next_step_for_follow_ups():
+    answers = [k for k in catalogue.raw_texts("en") if conversation.main_key(k, None, None, None) == k]
+    small_talk = conversation.NOT_REMEMBERED | {"danger_first", "contact_block", "unsupported_language"}
+    missing = [
+        k for k in answers
+        if k not in small_talk and not k.startswith(("ui_", "button_")) and k not in conversation.NEXT_STEP
+    ]
+    assert missing == []
+    for step in conversation.NEXT_STEP.values():
+        assert step in catalogue.raw_texts("en")
