@@ -130,6 +130,6 @@ def plan(
     new_about = ABOUT.get(key) if intent not in FOLLOW_UP_INTENTS else None
     if new_about and new_about != about:
         slots["about"] = new_about
-    if danger_now and not danger_before:
+    if (danger_now or main in OPENS_WITH_112 or key in OPENS_WITH_112) and not danger_before:
         slots["danger"] = True
     return Plan(keys=keys, slots=slots)

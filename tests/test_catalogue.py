@@ -66,7 +66,12 @@ def test_the_language_picker_names_each_language_in_itself(language):
     assert len(titles) == len(LANGUAGES)
 
 
-def test_finnish_and_swedish_name_their_own_websites():
+def test_only_the_websites_the_source_names():
+    """The source names manniskohandel.fi (and, in Finnish, ihmiskauppa.fi); no
+    other address, such as an English sub-page, may be stated."""
     assert "ihmiskauppa.fi" in catalogue.text("more_information", "fi")
     assert "manniskohandel.fi" in catalogue.text("more_information", "sv")
-    assert "ihmiskauppa.fi/en" in catalogue.text("more_information", "en")
+    for language in LANGUAGES:
+        site = catalogue.fact_values(language)["website"]
+        assert site in ("ihmiskauppa.fi", "manniskohandel.fi"), (language, site)
+        assert "/" not in site
