@@ -9,6 +9,7 @@ danger now. Every message it sends carries the contact block
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -23,6 +24,7 @@ LANGUAGE_SLOT = "language"
 FALLBACK_KEY = "nlu_fallback"
 NOT_ANSWERS = ("ui_", "button_", "contact_block", "danger_first")
 CONTEXT_INTENTS = conversation.FOLLOW_UP_INTENTS | conversation.PLAIN_INTENTS
+ONLY_QUESTION_MARKS = re.compile(r"\s*[?¿？؟]+\s*")
 
 
 def answer_key(intent: Optional[str]) -> str:
@@ -75,6 +77,9 @@ class ActionAnswer(Action):
         danger_now = bool((tracker.latest_message.get("danger") or {}).get("now"))
         key = self.key(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if ONLY_QUESTION_MARKS.fullmatch(tracker.latest_message.get("text") or ""):
+            # "??" after an answer: the person did not follow; say it plainly
+            key = intent = "dont_understand"
 
         if detection.get("unsupported") and not switch:
             key, offer_languages, intent = "unsupported_language", True, None

@@ -66,6 +66,7 @@ class Language:
     name: str
     langdetect: str
     script: str
+    romanised: bool
     rtl: bool
     requests: tuple
     names: tuple
@@ -91,6 +92,7 @@ def languages() -> Dict[str, Language]:
             name=entry["name"],
             langdetect=entry.get("langdetect", code),
             script=entry.get("script", "latin"),
+            romanised=bool(entry.get("romanised", False)),
             rtl=bool(entry.get("rtl", False)),
             requests=tuple(r.lower() for r in entry.get("requests", ())),
             names=tuple(

@@ -231,6 +231,10 @@ class LanguageIdentifier:
         self._by_script: Dict[str, List[str]] = defaultdict(list)
         for code, lang in self.languages.items():
             self._by_script[lang.script].append(code)
+        # romanised writing: a Latin-script message may be one of these too
+        self._by_script["latin"].extend(
+            code for code, lang in self.languages.items() if lang.romanised
+        )
         self._requests = self._compile_requests()
         self._names = {name: code for code, lang in self.languages.items() for name in lang.names}
 

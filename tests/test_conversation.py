@@ -92,7 +92,7 @@ async def test_follow_ups_walk_the_next_steps():
     assert (await chat.say("follow_up", text="what now?")).startswith(body("who_to_contact"))
     assert (await chat.say("follow_up", text="and then?")).startswith(body("how_to_get_admitted"))
     assert (await chat.say("follow_up", text="ok")).startswith(body("services_offered"))
-    assert (await chat.say("follow_up", text="??")).startswith(body("next_step_contact"))
+    assert (await chat.say("follow_up", text="yes")).startswith(body("next_step_contact"))
 
 
 async def test_after_a_described_situation_what_now_is_how_to_get_in():
@@ -167,3 +167,9 @@ def test_every_answer_has_a_next_step_for_follow_ups():
     assert missing == []
     for step in conversation.NEXT_STEP.values():
         assert step in catalogue.raw_texts("en")
+
+
+async def test_question_marks_alone_get_the_plain_summary():
+    chat = Chat()
+    await chat.say("how_to_get_admitted")
+    assert (await chat.say("follow_up", text="??")).startswith(body("plain_summary"))
