@@ -44,6 +44,9 @@ UNSUPPORTED_PROBABILITY = 0.95
 UNSUPPORTED_MIN_LETTERS = 12
 # ... and fewer than this share of its words were seen in our training texts.
 UNSUPPORTED_MAX_KNOWN_WORDS = 0.5
+# Words of these languages are mixed into many messages ("kitchen", "salary",
+# "poliisi"): known there, they are no sign of a language we do not support.
+MIXED_IN = ("en", "fi")
 # langdetect's opinion counts only when it gives our candidates this much mass.
 LANGDETECT_MIN_MASS = 0.3
 # How much our own n-gram model counts against langdetect when both speak.
@@ -110,6 +113,21 @@ def script_of(char: str) -> Optional[str]:
     }.get(first, first.lower())
 
 
+ROMANISED = "-latn"
+
+
+def romanised_class(code: str) -> str:
+    """The detector's class for a language written in Latin letters."""
+    return code + ROMANISED
+
+
+def dominant_script(clean: str) -> Optional[str]:
+    letters = [c for c in clean if c.isalpha()]
+    if not letters:
+        return None
+    return Counter(script_of(c) for c in letters).most_common(1)[0][0]
+
+
 def words(text: str) -> List[str]:
     return _WORD.findall(text)
 
@@ -151,12 +169,14 @@ class NgramModel:
                 counts[lang].update(ngrams(normalise(text)))
         return cls(counts)
 
-    def known_word_ratio(self, text_words: List[str], language: str) -> float:
-        """The share of the words seen in this language's training texts."""
+    def known_word_ratio(self, text_words: List[str], *languages: str) -> float:
+        """The share of the words seen in these languages' training texts."""
         if not text_words:
             return 0.0
-        seen = self.counts.get(language, {})
-        return sum(f"<{strip_accents(w)}>" in seen for w in text_words) / len(text_words)
+        seen = [self.counts.get(language, {}) for language in languages]
+        return sum(
+            any(f"<{strip_accents(w)}>" in counts for counts in seen) for w in text_words
+        ) / len(text_words)
 
     def posteriors(self, grams: List[str], candidates: Iterable[str]) -> Dict[str, float]:
         scores: Dict[str, float] = {}
@@ -231,9 +251,11 @@ class LanguageIdentifier:
         self._by_script: Dict[str, List[str]] = defaultdict(list)
         for code, lang in self.languages.items():
             self._by_script[lang.script].append(code)
-        # romanised writing: a Latin-script message may be one of these too
+        # romanised writing: a Latin-script message may be one of these too,
+        # learnt as a class of its own ("ru-latn"): its Latin n-grams would
+        # be drowned in the native script's counts of the same language
         self._by_script["latin"].extend(
-            code for code, lang in self.languages.items() if lang.romanised
+            romanised_class(code) for code, lang in self.languages.items() if lang.romanised
         )
         self._requests = self._compile_requests()
         self._names = {name: code for code, lang in self.languages.items() for name in lang.names}
@@ -247,7 +269,14 @@ class LanguageIdentifier:
 
     @classmethod
     def train(cls, texts_by_language: Mapping[str, Iterable[str]]) -> "LanguageIdentifier":
-        return cls(NgramModel.fit(texts_by_language))
+        classes: Dict[str, List[str]] = defaultdict(list)
+        languages = catalogue.languages()
+        for code, texts in texts_by_language.items():
+            romanised = code in languages and languages[code].romanised
+            for text in texts:
+                latin = romanised and dominant_script(normalise(text)) == "latin"
+                classes[romanised_class(code) if latin else code].append(text)
+        return cls(NgramModel.fit(classes))
 
     def requested_language(self, normalised: str) -> Optional[str]:
         """A language asked for by a phrase, or by its bare name as the whole message."""
@@ -283,7 +312,8 @@ class LanguageIdentifier:
         may_be_unsupported = (
             len(letters) >= UNSUPPORTED_MIN_LETTERS
             and len(text_words) >= 3
-            and self.model.known_word_ratio(text_words, best) < UNSUPPORTED_MAX_KNOWN_WORDS
+            and self.model.known_word_ratio(text_words, best, *MIXED_IN)
+            < UNSUPPORTED_MAX_KNOWN_WORDS
         )
         # langdetect is the slow part (~2 ms): ask it only when it can change
         # the answer: our model is unsure, or the words are unknown to us.
@@ -319,6 +349,8 @@ class LanguageIdentifier:
             and len(letters) >= CONFIDENT_MIN_LETTERS
             and probability >= CONFIDENT_PROBABILITY
         )
+        if best.endswith(ROMANISED):
+            return Detection(best[: -len(ROMANISED)], confident, "romanised", probability=probability)
         return Detection(best, confident, "model", probability=probability)
 
     def as_dict(self) -> Dict[str, object]:

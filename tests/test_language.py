@@ -152,3 +152,23 @@ def test_component_rejects_examples_of_an_unknown_language(tmp_path):
 def test_component_config_is_validated():
     with pytest.raises(ValueError, match="use_catalogue"):
         LanguageDetector.validate_config({"use_catalogue": "yes"})
+
+
+ROMANISED_SMALL = {
+    **SMALL,
+    "ru": SMALL["ru"] + ["chto takoe torgovlya lyudmi", "kuda obrashchatsya", "pomogite mne", "spasibo bolshoe"],
+    "ar": SMALL["ar"] + ["shu ya3ni etjar bel bashar", "min a7ki ma3o", "sa3douni", "shukran ktir"],
+}
+
+
+def test_romanised_writing_is_its_own_language_answered_in_its_script():
+    """A Latin-letter message in a language with its own script is that
+    language (the reply then comes in its script), not a Latin-script guess."""
+    identifier = LanguageIdentifier.train(ROMANISED_SMALL)
+    ru = identifier.identify("chto mne delat, pomogite")
+    assert (ru.code, ru.source) == ("ru", "romanised")
+    ar = identifier.identify("sa3douni shu a3mel")
+    assert (ar.code, ar.source) == ("ar", "romanised")
+    # and a Latin-script language is still itself
+    assert identifier.identify("who do i contact now please").code == "en"
+    assert identifier.identify("kehen otan yhteyttä nyt").code == "fi"
