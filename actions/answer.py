@@ -24,6 +24,15 @@ LANGUAGE_SLOT = "language"
 FALLBACK_KEY = "nlu_fallback"
 NOT_ANSWERS = ("ui_", "button_", "contact_block", "danger_first")
 CONTEXT_INTENTS = conversation.FOLLOW_UP_INTENTS | conversation.PLAIN_INTENTS
+# A follow-up rather than a new topic (actions/conversation.py): few words,
+# and few characters (Thai and Chinese have no spaces between words).
+SHORT_WORDS, SHORT_CHARACTERS = 6, 60
+
+
+def is_short(text: str) -> bool:
+    return len(text.split()) <= SHORT_WORDS and len(text.strip()) <= SHORT_CHARACTERS
+
+
 ONLY_QUESTION_MARKS = re.compile(r"\s*[?¿？؟]+\s*")
 
 
@@ -95,6 +104,7 @@ class ActionAnswer(Action):
             last_answer=tracker.get_slot("last_answer"),
             about=tracker.get_slot("about"),
             danger_before=bool(tracker.get_slot("danger")),
+            short=is_short(tracker.latest_message.get("text") or ""),
         )
         return plan, language, switch, offer_languages
 

@@ -62,9 +62,13 @@ OPENS_WITH_112 = frozenset({"emergency", "minor_victim"})
 NOT_FOR_DANGER = frozenset(
     {
         "greet", "goodbye", "thanks", "bot_challenge", "change_language", "out_of_scope",
-        "nlu_fallback", "no_help_against_will", "children", "emergency",
+        "nlu_fallback", "no_help_against_will", "emergency",
     }
 )
+# Mid-conversation, a short message the classifier takes for one of these is
+# far more likely a follow-up ("what should I do", "how can I help him") than
+# off-topic or a refusal of help; those answers would be harmful there.
+CONTEXT_BEATS = frozenset({"out_of_scope", "nlu_fallback", "no_help_against_will"})
 # Small talk does not move the conversation: "ok" after "thanks" continues
 # from the answer before.
 NOT_REMEMBERED = frozenset(
@@ -88,9 +92,15 @@ class Plan:
 
 
 def main_key(
-    key: str, intent: Optional[str], last_answer: Optional[str], about: Optional[str]
+    key: str,
+    intent: Optional[str],
+    last_answer: Optional[str],
+    about: Optional[str],
+    short: bool = False,
 ) -> str:
     """The answer to this message, read in the conversation's context."""
+    if short and last_answer in NEXT_STEP and key in CONTEXT_BEATS:
+        intent = next(iter(FOLLOW_UP_INTENTS))
     if intent in FOLLOW_UP_INTENTS:
         step = NEXT_STEP.get(last_answer or "", NO_CONTEXT_STEP)
         if about == "other":
@@ -112,12 +122,14 @@ def plan(
     last_answer: Optional[str] = None,
     about: Optional[str] = None,
     danger_before: bool = False,
+    short: bool = False,
 ) -> Plan:
     """Compose one reply: 112 first when in danger, then the answer in context.
 
-    ``key`` is the catalogue key the message alone would get (from its intent).
+    ``key`` is the catalogue key the message alone would get (from its intent);
+    ``short``: the message has few words (a follow-up rather than a new topic).
     """
-    main = main_key(key, intent, last_answer, about)
+    main = main_key(key, intent, last_answer, about, short)
     in_danger = danger_now or danger_before or main in OPENS_WITH_112
     keys = [main]
     if in_danger:

@@ -54,13 +54,31 @@ async def test_danger_opens_with_112_then_answers_the_situation(language):
     assert contacts_in(text, language)
 
 
-@pytest.mark.parametrize("intent", ["greet", "goodbye", "thanks", "out_of_scope", "nlu_fallback", "no_help_against_will", "children"])
+@pytest.mark.parametrize("intent", ["greet", "goodbye", "thanks", "out_of_scope", "nlu_fallback", "no_help_against_will"])
 async def test_someone_in_danger_never_gets_small_talk_or_against_their_will(intent):
     text = await Chat().say(intent, danger=True)
     assert first_paragraph(text) == body("danger_first")
-    for wrong in ("greet", "goodbye", "thanks", "out_of_scope", "no_help_against_will", "children"):
+    for wrong in ("greet", "goodbye", "thanks", "out_of_scope", "no_help_against_will"):
         assert body(wrong) not in text
     assert body("danger_contact") in text
+
+
+async def test_in_danger_a_question_is_still_answered_after_112():
+    text = await Chat().say("children", danger=True)
+    assert first_paragraph(text) == body("danger_first")
+    assert body("children") in text
+
+
+@pytest.mark.parametrize("intent", sorted(conversation.CONTEXT_BEATS))
+async def test_mid_conversation_a_short_message_is_a_follow_up_not_off_topic(intent):
+    chat = Chat()
+    await chat.say("situation_self")
+    text = await chat.say(intent, text="what should i do")
+    assert text.startswith(body("how_to_get_admitted"))
+    # a long off-topic message is still off-topic
+    if intent == "out_of_scope":
+        long_text = "can you tell me a good recipe for pizza with a lot of cheese and ham please"
+        assert (await chat.say(intent, text=long_text)).startswith(body("out_of_scope"))
 
 
 async def test_emergency_intent_is_danger_even_without_the_danger_layer():
