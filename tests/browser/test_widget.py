@@ -111,8 +111,10 @@ def test_an_arabic_question_turns_the_widget_right_to_left(open_page, fake_rasa)
     expect(page.locator(".hl-widget .hl-exit")).to_have_text(ui("ar")["texts"]["ui_quick_exit"])
     expect(page.locator(".hl-widget select")).to_have_value("ar")
     # The phone number keeps its digits in order inside the Arabic text.
-    phone = answer.locator(".hl-fact", has_text=ui("ar")["phone"])
-    expect(phone).to_have_attribute("dir", "ltr")
+    phones = answer.locator(".hl-fact", has_text=ui("ar")["phone"])
+    assert phones.count() >= 1
+    for index in range(phones.count()):
+        expect(phones.nth(index)).to_have_attribute("dir", "ltr")
     expect(answer.locator("a")).to_have_count(0)
     # Right to left for real: the user's bubble sits on the left, the bot's on the right.
     user_box = page.locator(USER).first.bounding_box()

@@ -83,7 +83,8 @@ def test_short_follow_ups_keep_the_language_and_a_request_switches_it(chat):
         assert contacts_in(text, "fi")
         assert catalogue.text("contact_block", "fi") in text, follow_up
     text = only_text(person.say("in English please"))
-    assert text == catalogue.reply("change_language", "en")
+    # "112?" may mean danger: from then on every reply opens with 112 (recall first)
+    assert text.endswith(catalogue.reply("change_language", "en"))
     assert catalogue.text("contact_block", "en") in only_text(person.say("ok"))
 
 
