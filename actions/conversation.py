@@ -65,6 +65,11 @@ NOT_FOR_DANGER = frozenset(
         "nlu_fallback", "no_help_against_will", "emergency",
     }
 )
+# In danger now, "is it the writer or someone else?" is the classifier's
+# weakest call ("he locked me in" read as someone else's situation), and the
+# helper's text ends with "nobody may be helped against their will": after
+# 112 the reply is the contact step, right for a victim and a witness alike.
+DANGER_NEUTRAL = frozenset({"situation_other"})
 # Mid-conversation, a short message the classifier takes for one of these is
 # far more likely a follow-up ("what should I do", "how can I help him") than
 # off-topic or a refusal of help; those answers would be harmful there.
@@ -133,7 +138,7 @@ def plan(
     in_danger = danger_now or danger_before or main in OPENS_WITH_112
     keys = [main]
     if in_danger:
-        if main in NOT_FOR_DANGER:
+        if main in NOT_FOR_DANGER or (main in DANGER_NEUTRAL and danger_now):
             main = "danger_contact"
         keys = [main] if main in OPENS_WITH_112 else ["danger_first", main]
     slots: Dict[str, object] = {}

@@ -191,3 +191,10 @@ async def test_question_marks_alone_get_the_plain_summary():
     chat = Chat()
     await chat.say("how_to_get_admitted")
     assert (await chat.say("follow_up", text="??")).startswith(body("plain_summary"))
+
+
+async def test_in_danger_a_situation_read_as_someone_elses_gets_the_contact_step():
+    text = await Chat().say("situation_other", danger=True)
+    assert first_paragraph(text) == body("danger_first")
+    assert body("danger_contact") in text
+    assert body("situation_other") not in text
