@@ -41,3 +41,45 @@ def test_the_foundation_languages_are_held_to_their_own_bar():
         "sv: intent accuracy 94.0% < 95%",
         "en: language accuracy 97.0% < 98%",
     ]
+
+
+@pytest.fixture(scope="module")
+def situation_scores(trained_model):
+    from bot import situations
+
+    async def run():
+        return await situations.evaluate(await evaluate.load(trained_model))
+
+    return asyncio.run(run())
+
+
+def test_situations_and_conversations_do_not_get_worse(situation_scores):
+    """The frozen test split of tests/situations: no more harmful replies and
+    danger misses, no fewer good ones than measured; every reply in the
+    person's language (issue 12's own bars are reported by make evaluate)."""
+    from bot import situations
+
+    assert situations.below_floor(situation_scores) == [], situations.report(situation_scores, "test")
+
+
+def test_a_reply_is_graded_as_a_reader_would():
+    from bot import catalogue, situations
+
+    danger_turn = {"danger": True, "good": ["situation_self"], "harmful": ["greet"]}
+    plain = catalogue.reply("situation_self", "fi")
+    first = catalogue.reply(["danger_first", "situation_self"], "fi")
+    assert situations.grade(danger_turn, "fi", "situation_self", "fi", plain)[0] == "harmful"
+    assert situations.grade(danger_turn, "fi", "situation_self", "fi", first)[0] == "good"
+    calm = {"danger": False, "good": ["situation_self"], "harmful": ["greet"]}
+    assert situations.grade(calm, "fi", "situation_self", "sv", catalogue.reply("situation_self", "sv"))[0] == "harmful"
+    assert situations.grade(calm, "fi", "greet", "fi", catalogue.reply("greet", "fi"))[0] == "harmful"
+    assert situations.grade(calm, "fi", "thanks", "fi", catalogue.reply("thanks", "fi"))[0] == "unhelpful"
+
+
+def test_the_split_is_frozen_by_case_id():
+    from bot import situations
+
+    assert situations.split_of("fi-01") == situations.split_of("fi-01")
+    assert situations.case_split({"id": "fi-01", "split": "test"}) == "test"
+    shares = [situations.split_of(f"xx-{i}") for i in range(1000)]
+    assert 0.5 < shares.count("test") / 1000 < 0.7
