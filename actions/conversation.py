@@ -61,8 +61,8 @@ OPENS_WITH_112 = frozenset({"emergency", "minor_victim"})
 # Answers that must never be the main reply to someone in danger now.
 NOT_FOR_DANGER = frozenset(
     {
-        "greet", "goodbye", "thanks", "bot_challenge", "change_language", "out_of_scope",
-        "nlu_fallback", "no_help_against_will", "emergency",
+        "greet", "goodbye", "thanks", "out_of_scope", "nlu_fallback",
+        "no_help_against_will", "emergency",
     }
 )
 # In danger now, "is it the writer or someone else?" is the classifier's
