@@ -140,7 +140,9 @@ def plan(
     if in_danger:
         if main in NOT_FOR_DANGER or (main in DANGER_NEUTRAL and danger_now):
             main = "danger_contact"
-        keys = [main] if main in OPENS_WITH_112 else ["danger_first", main]
+        # the opener also speaks to a bystander ("you or someone near you"):
+        # it comes first whenever this message signals danger
+        keys = [main] if main in OPENS_WITH_112 and not danger_now else ["danger_first", main]
     slots: Dict[str, object] = {}
     if main not in NOT_REMEMBERED and main != last_answer:
         slots["last_answer"] = main

@@ -199,3 +199,9 @@ async def test_in_danger_a_situation_read_as_someone_elses_gets_the_contact_step
     assert first_paragraph(text) == body("danger_first")
     assert body("danger_contact") in text
     assert body("situation_other") not in text
+
+
+async def test_a_child_seen_in_danger_opens_with_the_bystanders_112_line():
+    text = await Chat().say("minor_victim", danger=True)
+    assert first_paragraph(text) == body("danger_first")
+    assert body("minor_victim") in text
