@@ -78,18 +78,17 @@ def all_data(directory: Path = DANGER_DIR) -> Dict[str, DangerData]:
     return {path.stem: read(path) for path in sorted(directory.glob("*.yml"))}
 
 
-def compile_patterns(patterns: Iterable[str]) -> Optional[re.Pattern]:
-    """One alternation of all patterns (one scan per message instead of ~700)."""
-    patterns = [p for p in patterns if p]
-    if not patterns:
-        return None
-    return re.compile("|".join(f"(?:{p})" for p in patterns))
+def compile_patterns(patterns: Iterable[str]) -> List[re.Pattern]:
+    """Each pattern compiled on its own: one alternation of ~900 patterns
+    scans 12 times slower (7.7 against 0.65 ms per message: the lookahead-
+    anchored ones defeat the engine's prefix checks)."""
+    return [re.compile(p) for p in patterns if p]
 
 
 class DangerModel:
     """Patterns + classifier. ``assess`` returns (danger now?, score, source)."""
 
-    def __init__(self, patterns: Optional[re.Pattern], pipeline, threshold: float) -> None:
+    def __init__(self, patterns: List[re.Pattern], pipeline, threshold: float) -> None:
         self.patterns = patterns
         self.pipeline = pipeline
         self.threshold = threshold
@@ -134,9 +133,9 @@ class DangerModel:
         return cls(compile_patterns(patterns), pipeline, threshold)
 
     def pattern_hit(self, text: str) -> bool:
-        if self.patterns is None:
-            return False
-        return any(self.patterns.search(variant) for variant in fold(text))
+        lower, bare = fold(text)
+        variants = (lower,) if bare == lower else (lower, bare)
+        return any(p.search(v) for p in self.patterns for v in variants)
 
     def score(self, text: str) -> float:
         if self.pipeline is None:
@@ -146,15 +145,21 @@ class DangerModel:
     def assess(self, text: str, intent: Optional[str] = None) -> Dict[str, object]:
         """The signal for one message (no text in it: it may be stored)."""
         text = text or ""
-        score = self.score(text) if text.strip() else 0.0
         source = None
+        score = None  # the classifier is asked only when nothing else decided
         if intent in DANGER_INTENTS:
             source = "intent"
         elif self.pattern_hit(text):
             source = "pattern"
-        elif score >= self.threshold:
-            source = "model"
-        return {"now": source is not None, "score": round(score, 4), "source": source}
+        else:
+            score = self.score(text) if text.strip() else 0.0
+            if score >= self.threshold:
+                source = "model"
+        return {
+            "now": source is not None,
+            "score": None if score is None else round(score, 4),
+            "source": source,
+        }
 
 
 def training_sets(
