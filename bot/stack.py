@@ -58,12 +58,10 @@ def rasa_command(settings: Settings, subcommand: str = "run", instance: int = 0)
         "--model", str(settings.model_path),
         "--endpoints", str(settings.endpoints_file),
     ]
+    # loopback for `rasa shell` too: it would otherwise listen on 0.0.0.0:5005
+    command += ["--interface", settings.rasa_host, "--port", str(settings.rasa_port + instance)]
     if subcommand == "run":
-        command += [
-            "--interface", settings.rasa_host,
-            "--port", str(settings.rasa_port + instance),
-            "--credentials", str(ROOT / "credentials.yml"),
-        ]
+        command += ["--credentials", str(ROOT / "credentials.yml")]
         if settings.rasa_api_token:
             command += ["--enable-api", "--auth-token", settings.rasa_api_token]
     return command

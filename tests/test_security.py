@@ -167,6 +167,15 @@ def test_rasa_api_is_off_without_a_token_and_needs_it_when_on():
     assert on[on.index("--interface") + 1] == "127.0.0.1"
 
 
+def test_the_staff_shell_listens_on_loopback_only():
+    """`rasa shell` starts a Rasa server too; by default on 0.0.0.0:5005."""
+    from bot.stack import rasa_command
+
+    shell = rasa_command(Settings(), "shell")
+    assert shell[shell.index("--interface") + 1] == "127.0.0.1"
+    assert "--enable-api" not in shell
+
+
 def test_the_action_server_is_told_to_bind_loopback():
     from bot.stack import child_environment
 
