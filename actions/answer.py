@@ -108,16 +108,22 @@ class ActionAnswer(Action):
         )
         return plan, language, switch, offer_languages
 
+    def answer(self, tracker: Tracker) -> Tuple[conversation.Plan, Dict[str, Any], List[Dict[Text, Any]]]:
+        """(plan, the message to send, the slot events): one turn, composed once."""
+        plan, language, switch, offer_languages = self.compose(tracker)
+        message = catalogue.turn(plan.keys, language, offer_languages)
+        events = [SlotSet(LANGUAGE_SLOT, language)] if switch else []
+        return plan, message, events + [SlotSet(name, value) for name, value in plan.slots.items()]
+
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[Dict[Text, Any]]:
-        plan, language, switch, offer_languages = self.compose(tracker)
-        dispatcher.utter_message(**catalogue.turn(plan.keys, language, offer_languages))
-        events = [SlotSet(LANGUAGE_SLOT, language)] if switch else []
-        return events + [SlotSet(name, value) for name, value in plan.slots.items()]
+        _, message, events = self.answer(tracker)
+        dispatcher.utter_message(**message)
+        return events
 
 
 class ActionDefaultFallback(ActionAnswer):

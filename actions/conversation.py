@@ -104,9 +104,10 @@ def main_key(
     short: bool = False,
 ) -> str:
     """The answer to this message, read in the conversation's context."""
-    if short and last_answer in NEXT_STEP and key in CONTEXT_BEATS:
-        intent = next(iter(FOLLOW_UP_INTENTS))
-    if intent in FOLLOW_UP_INTENTS:
+    follow_up = intent in FOLLOW_UP_INTENTS or (
+        short and last_answer in NEXT_STEP and key in CONTEXT_BEATS
+    )
+    if follow_up:
         step = NEXT_STEP.get(last_answer or "", NO_CONTEXT_STEP)
         if about == "other":
             step = HELPER_STEP.get(step, step)

@@ -298,7 +298,7 @@ class LanguageIdentifier:
         letters = [c for c in clean if c.isalpha()]
         if not letters:
             return Detection(None, False, "none")
-        script, _ = Counter(script_of(c) for c in letters).most_common(1)[0]
+        script = dominant_script(clean)
         candidates = self._by_script.get(script, [])
         if not candidates:  # Greek, Hebrew, Korean ...: not a language of ours
             return Detection(None, False, "script", unsupported=len(letters) >= 2)

@@ -140,7 +140,6 @@ class Conversation:
 
     async def say(self, text: str):
         from rasa_sdk import Tracker
-        from rasa_sdk.executor import CollectingDispatcher
 
         from actions.answer import ActionAnswer
 
@@ -155,14 +154,10 @@ class Conversation:
             active_loop={},
             latest_action_name="action_listen",
         )
-        action = ActionAnswer()
-        plan, language, switch, offer = action.compose(tracker)
-        dispatcher = CollectingDispatcher()
-        events = await action.run(dispatcher, tracker, {})
+        plan, message, events = ActionAnswer().answer(tracker)
         for event in events:
             if event.get("event") == "slot":
                 self.slots[event["name"]] = event["value"]
-        message = dispatcher.messages[0]
         return plan, message["language"], message["text"]
 
 
