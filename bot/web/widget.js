@@ -9,9 +9,21 @@
  * Safety rules kept here (tests/browser checks them):
  * - message text, the user's and the bot's, goes into the page as TEXT only
  *   (textContent); the only links are the known facts (tel:, mailto:);
- * - nothing is stored but the tab's sessionStorage; no localStorage, no cookies;
+ * - by default the conversation lives in this page's memory only: nothing is
+ *   written to any storage, a reload or a reopened tab starts afresh, and the
+ *   page is emptied when it is left (pagehide), so Back or a restored tab
+ *   (back/forward cache) does not show it again. A chat left in the tab's
+ *   sessionStorage by an opted-in page is removed on start;
+ * - only when the site owner opts in (data-storage="session") is the chat kept
+ *   in the tab's sessionStorage, so it survives a reload in that tab;
+ * - never localStorage, never cookies;
  * - the only request is POST /api/chat on the origin that served this script;
- * - quick exit (button or Esc) clears the chat and its storage and leaves with
+ * - the language changes only on an explicit choice (the button next to the
+ *   picker, or Enter on it), never while arrowing through it (WCAG 3.2.2);
+ * - quick exit, the GOV.UK "Exit this page" way: the button, or Shift pressed
+ *   three times anywhere on the page (no other key in between, at most 5 s
+ *   apart), or Esc while focus is inside the widget (the host page keeps Esc
+ *   for its own dialogs). It clears the chat and its storage and leaves with
  *   location.replace, so Back does not return to the chat.
  *
  * Site owners: see docs/widget.md. Script-tag options:
@@ -19,6 +31,8 @@
  *   data-container  CSS selector of the element to put the chat in
  *                   (default: #helpline-chat if present, else the end of <body>)
  *   data-timeout    seconds to wait for an answer before showing the contacts (15)
+ *   data-storage    "session": keep the chat in the tab's sessionStorage
+ *                   (default: memory only)
  */
 (function () {
   "use strict";
@@ -38,6 +52,9 @@
   var API_URL = new URL("/api/chat", SCRIPT_URL).href;
   var EXIT_URL = exitUrl(SCRIPT && SCRIPT.getAttribute("data-exit-url"));
   var TIMEOUT_MS = timeoutMs(SCRIPT && SCRIPT.getAttribute("data-timeout"));
+  var KEEP_IN_SESSION = ((SCRIPT && SCRIPT.getAttribute("data-storage")) || "").trim().toLowerCase() === "session";
+  var SHIFT_PRESSES = 3;
+  var SHIFT_WINDOW_MS = 5000; // the most between two presses of the sequence
   var CODES = Object.keys(UI);
   var DEFAULT_LANGUAGE = supported(window.HELPLINE_DEFAULT_LANGUAGE) || CODES[0];
 
@@ -76,9 +93,16 @@
     return null;
   }
 
-  /* ---- the tab's storage (sessionStorage only; any failure: memory only) ---- */
+  /* ---- storage: memory by default; the tab's sessionStorage only when the
+     site owner opted in (any failure: memory only) ---- */
 
   function load() {
+    if (!KEEP_IN_SESSION) {
+      // A chat an opted-in page (or an older widget) left in this tab is not
+      // shown here, and not kept.
+      forget();
+      return null;
+    }
     try {
       var saved = JSON.parse(window.sessionStorage.getItem(STORE_KEY) || "null");
       if (saved && typeof saved === "object") {
@@ -91,6 +115,9 @@
   }
 
   function save() {
+    if (!KEEP_IN_SESSION) {
+      return;
+    }
     try {
       window.sessionStorage.setItem(
         STORE_KEY,
@@ -133,6 +160,7 @@
   var pending = 0;
   var inFlight = null;
   var exiting = false;
+  var epoch = 0; // bumped when the conversation is cleared: late answers are dropped
 
   function validMessage(m) {
     return m && (m.from === "bot" || m.from === "user") && typeof m.text === "string";
@@ -169,12 +197,25 @@
   var exitButton = el("button", "hl-exit");
   exitButton.type = "button";
   exitButton.addEventListener("click", quickExit);
+  var exitText = el("span", "hl-exit-text");
+  // GOV.UK's three lights: how many Shift presses of the sequence are in.
+  var exitLights = el("span", "hl-exit-lights");
+  exitLights.setAttribute("aria-hidden", "true");
+  for (var l = 0; l < SHIFT_PRESSES; l++) {
+    exitLights.appendChild(el("span", "hl-exit-light"));
+  }
+  exitButton.appendChild(exitText);
+  exitButton.appendChild(exitLights);
   header.appendChild(title);
   header.appendChild(exitButton);
 
   var contacts = el("ul", "hl-contacts");
 
-  var languageRow = el("div", "hl-language");
+  // A form: the select only picks; the button (or Enter on the select) applies.
+  // A closed select fires "change" on every arrow key, and acting on it would
+  // switch the language and message the bot while the person is still looking.
+  var languageRow = el("form", "hl-language");
+  languageRow.setAttribute("novalidate", "");
   var languageLabel = el("label", "hl-language-label");
   languageLabel.htmlFor = uid + "-language";
   languageLabel.appendChild(globe());
@@ -189,16 +230,34 @@
     option.dir = UI[code].rtl ? "rtl" : "ltr";
     select.appendChild(option);
   });
-  select.addEventListener("change", function () {
+  var languageButton = el("button", "hl-language-apply");
+  languageButton.type = "submit";
+  languageButton.id = uid + "-language-apply";
+  languageLabelText.id = uid + "-language-label";
+  // Named "Send" + "Choose your language": not mistaken for the message's Send.
+  languageButton.setAttribute("aria-labelledby", languageButton.id + " " + languageLabelText.id);
+  select.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.isComposing) {
+      event.preventDefault();
+      applyLanguage();
+    }
+  });
+  languageRow.addEventListener("submit", function (event) {
+    event.preventDefault();
+    applyLanguage();
+  });
+  languageRow.appendChild(languageLabel);
+  languageRow.appendChild(select);
+  languageRow.appendChild(languageButton);
+
+  function applyLanguage() {
     var code = supported(select.value);
     if (!code || code === state.language) {
       return;
     }
     setLanguage(code);
     send('/change_language{"language": "' + code + '"}', UI[code].name);
-  });
-  languageRow.appendChild(languageLabel);
-  languageRow.appendChild(select);
+  }
 
   var log = el("div", "hl-log");
   log.setAttribute("role", "log");
@@ -276,8 +335,9 @@
     root.lang = code;
     root.dir = ui.rtl ? "rtl" : "ltr";
     title.textContent = t.ui_title;
-    exitButton.textContent = t.ui_quick_exit;
+    exitText.textContent = t.ui_quick_exit;
     languageLabelText.textContent = t.ui_choose_language;
+    languageButton.textContent = t.ui_send;
     inputLabel.textContent = t.ui_input_label;
     input.placeholder = t.ui_input_label;
     sendButton.textContent = t.ui_send;
@@ -469,17 +529,19 @@
     pending += 1;
     showTyping(true);
     var language = state.language;
+    var turn = epoch;
     queue = queue
       .then(function () {
-        return ask(message, language);
+        // Not asked at all when the conversation was cleared meanwhile.
+        return turn === epoch && !exiting ? ask(message, language) : null;
       })
       .then(function (reply) {
         // ask() never rejects; whatever show() meets, the queue goes on and
         // the typing indicator goes off.
-        pending -= 1;
-        if (exiting) {
+        if (turn !== epoch || exiting) {
           return;
         }
+        pending -= 1;
         showTyping(pending > 0);
         try {
           show(reply);
@@ -562,30 +624,117 @@
     }
   }
 
-  /* ---- quick exit: button or Esc ---- */
+  /* ---- forgetting: the conversation out of memory, storage and the page ---- */
+
+  function clearConversation() {
+    epoch += 1;
+    if (inFlight) {
+      inFlight.abort();
+    }
+    forget();
+    pending = 0;
+    showTyping(false);
+    state.messages = [];
+    state.sender = null;
+    log.textContent = "";
+    input.value = "";
+  }
+
+  // Memory only: a page put into the back/forward cache would come back with
+  // the conversation on Back or when the tab is restored. Empty it as it is
+  // left (pagehide comes before the cache keeps the page; a tel: or mailto:
+  // link does not leave the page).
+  if (!KEEP_IN_SESSION) {
+    window.addEventListener("pagehide", function () {
+      if (exiting) {
+        return;
+      }
+      clearConversation();
+      setLanguage(browserLanguage() || DEFAULT_LANGUAGE);
+    });
+  }
+
+  /* ---- quick exit: the button, Shift three times, Esc in the widget ---- */
 
   function quickExit() {
     if (exiting) {
       return;
     }
     exiting = true;
-    if (inFlight) {
-      inFlight.abort();
-    }
-    forget();
-    state.messages = [];
-    state.sender = null;
-    log.textContent = "";
-    input.value = "";
+    resetShifts();
+    clearConversation();
     document.documentElement.classList.add("hl-exiting");
     root.remove();
     window.location.replace(EXIT_URL);
   }
 
+  // GOV.UK's "Exit this page" sequence: Shift pressed and released by itself
+  // three times, each within 5 s of the one before. Any other key resets it,
+  // and so does Shift used as a modifier (a capital letter: the letter's keyup
+  // has shiftKey set, and the Shift keyup right after it is not counted).
+  // Counted anywhere on the page, wherever focus is.
+  var shifts = 0;
+  var shiftTimer = null;
+  var lastKeyWasModified = false;
+
+  function isShift(event) {
+    return event.key === "Shift" || event.keyCode === 16;
+  }
+
+  function showShifts() {
+    exitButton.classList.toggle("hl-counting", shifts > 0);
+    var lights = exitLights.children;
+    for (var i = 0; i < lights.length; i++) {
+      lights[i].classList.toggle("hl-on", i < shifts);
+    }
+  }
+
+  function resetShifts() {
+    shifts = 0;
+    if (shiftTimer) {
+      clearTimeout(shiftTimer);
+      shiftTimer = null;
+    }
+    showShifts();
+  }
+
+  window.addEventListener(
+    "keyup",
+    function (event) {
+      if (exiting) {
+        return;
+      }
+      if (isShift(event) && !lastKeyWasModified) {
+        shifts += 1;
+        if (shifts >= SHIFT_PRESSES) {
+          quickExit();
+          return;
+        }
+        if (shiftTimer) {
+          clearTimeout(shiftTimer);
+        }
+        shiftTimer = setTimeout(resetShifts, SHIFT_WINDOW_MS);
+        showShifts();
+      } else if (!isShift(event) && shifts) {
+        resetShifts();
+      }
+      lastKeyWasModified = event.shiftKey;
+    },
+    true
+  );
+
   window.addEventListener(
     "keydown",
     function (event) {
-      if ((event.key === "Escape" || event.key === "Esc") && !event.isComposing && event.keyCode !== 229) {
+      if (exiting) {
+        return;
+      }
+      if (!isShift(event) && shifts) {
+        resetShifts(); // another key pressed in between
+      }
+      // Esc belongs to the host page (its own dialogs) unless focus is in the chat.
+      if ((event.key === "Escape" || event.key === "Esc") && !event.isComposing && event.keyCode !== 229 &&
+          root.contains(document.activeElement)) {
         event.preventDefault();
         quickExit();
       }

@@ -22,6 +22,8 @@ WIDGET = ".hl-widget"
 INPUT = ".hl-widget .hl-input"
 BOT = ".hl-widget .hl-from-bot"
 USER = ".hl-widget .hl-from-user"
+SELECT = ".hl-widget select"
+KEEP_IN_SESSION = 'data-storage="session"'
 
 
 def ui(language):
@@ -63,6 +65,20 @@ def storage(page):
     )
 
 
+NOTHING_STORED = {"session": {}, "local": 0, "cookie": ""}
+
+
+def choose_language(page, language):
+    """Pick a language in the picker and apply it with its button."""
+    page.select_option(SELECT, language)
+    page.click(".hl-widget .hl-language-apply")
+
+
+def sender_of(page, fake_rasa, first_message):
+    """The conversation id the widget sent first_message with (kept in memory only)."""
+    return next(r["sender"] for r in fake_rasa.received if r["message"] == first_message)
+
+
 def test_the_contact_bar_is_there_before_anything_is_asked(open_page):
     page, watch = open_page()
     assert_contact_bar(page, "en")
@@ -72,7 +88,7 @@ def test_the_contact_bar_is_there_before_anything_is_asked(open_page):
     # The main questions are offered as real buttons without a request.
     expect(page.locator(".hl-widget .hl-starter button")).to_have_count(4)
     assert watch.api_calls() == 0
-    assert storage(page) == {"session": {}, "local": 0, "cookie": ""}
+    assert storage(page) == NOTHING_STORED
 
 
 @pytest.mark.parametrize("locale, language", [("fi-FI", "fi"), ("ar-EG", "ar"), ("de-DE", "en")])
@@ -95,14 +111,16 @@ def test_a_finnish_question_gets_a_finnish_answer_with_the_contacts(open_page, f
     assert_contact_bar(page, "fi")
     expect(page.locator(WIDGET)).to_have_attribute("lang", "fi")
     expect(page.locator(".hl-widget .hl-send")).to_have_text(ui("fi")["texts"]["ui_send"])
-    sender = page.evaluate("() => JSON.parse(sessionStorage.getItem('helpline-chat')).sender")
+    sender = sender_of(page, fake_rasa, "Mitä on ihmiskauppa?")
     assert re.fullmatch(r"[A-Za-z0-9_-]{8,64}", sender)
     assert fake_rasa.messages_from(sender) == ["Mitä on ihmiskauppa?"]
+    assert storage(page) == NOTHING_STORED
 
 
 def test_an_arabic_question_turns_the_widget_right_to_left(open_page, fake_rasa):
     page, _ = open_page()
     answer = ask(page, "ما هو الاتجار بالبشر؟")
+    sender = sender_of(page, fake_rasa, "ما هو الاتجار بالبشر؟")
     assert contacts_in(answer.inner_text(), "ar")
     widget = page.locator(WIDGET)
     expect(widget).to_have_attribute("dir", "rtl")
@@ -121,15 +139,50 @@ def test_an_arabic_question_turns_the_widget_right_to_left(open_page, fake_rasa)
     bot_box = answer.bounding_box()
     assert user_box["x"] < bot_box["x"]
 
-    # Choosing a language in the picker switches the page and tells the bot.
-    page.select_option(".hl-widget select", "fi")
+    # Choosing a language in the picker and applying it switches the page and tells the bot.
+    choose_language(page, "fi")
     expect(widget).to_have_attribute("dir", "ltr")
     assert_contact_bar(page, "fi")
     expect(page.locator(BOT)).to_have_count(2)
     assert catalogue.text("change_language", "fi") in page.locator(BOT).last.inner_text()
     expect(page.locator(USER).last).to_have_text(ui("fi")["name"])
-    sender = page.evaluate("() => JSON.parse(sessionStorage.getItem('helpline-chat')).sender")
     assert fake_rasa.messages_from(sender)[-1] == '/change_language{"language": "fi"}'
+
+
+def test_arrow_keys_on_the_language_select_send_nothing(open_page, fake_rasa):
+    """WCAG 3.2.2: moving through the picker changes nothing; only an explicit choice does."""
+    page, watch = open_page()
+    page.evaluate(
+        """() => { window.__changes = 0;
+            document.querySelector('.hl-widget select').addEventListener('change', () => window.__changes++); }"""
+    )
+    page.focus(SELECT)
+    for key in ("ArrowDown", "ArrowDown", "ArrowDown", "ArrowUp", "End", "Home", "ArrowDown"):
+        page.keyboard.press(key)
+    page.wait_for_timeout(300)
+    moved = page.locator(SELECT).input_value()
+    assert moved != "en" and page.evaluate("() => window.__changes") > 0, "the arrows should move the select"
+    assert watch.api_calls() == 0
+    expect(page.locator(USER)).to_have_count(0)
+    expect(page.locator(WIDGET)).to_have_attribute("lang", "en")
+    assert_contact_bar(page, "en")
+
+    # Enter on the picker is an explicit choice: the widget switches and tells the bot.
+    page.keyboard.press("Enter")
+    expect(page.locator(WIDGET)).to_have_attribute("lang", moved)
+    expect(page.locator(USER)).to_have_text([ui(moved)["name"]])
+    expect(page.locator(BOT)).to_have_count(1)
+    assert watch.api_calls() == 1
+    assert fake_rasa.received[-1]["message"] == f'/change_language{{"language": "{moved}"}}'
+
+    # The apply button is named for what it does, in the current language.
+    texts = ui(moved)["texts"]
+    apply = page.get_by_role("button", name=f"{texts['ui_send']} {texts['ui_choose_language']}")
+    expect(apply).to_have_count(1)
+    # Applying the language already shown sends nothing.
+    apply.click()
+    page.wait_for_timeout(300)
+    assert watch.api_calls() == 1
 
 
 def test_a_language_button_from_the_bot_switches_the_widget(open_page):
@@ -167,7 +220,7 @@ def test_the_chat_works_with_the_keyboard_alone(open_page):
     # Quick exit first, then the contacts, the language, the conversation, the field.
     assert order[0] == "hl-exit"
     assert order[1:4] == ["hl-contact-link"] * 3
-    assert order[4] == "hl-select"
+    assert order[4:6] == ["hl-select", "hl-language-apply"]
     page.keyboard.type("hei, apua")  # the fake's answer offers the main questions
     page.keyboard.press("Enter")
     expect(page.locator(BOT)).to_have_count(1)
@@ -205,29 +258,32 @@ def test_a_suggested_question_can_be_asked_with_the_keyboard(open_page):
     assert page.evaluate("() => document.activeElement.classList.contains('hl-log')")
 
 
-def assert_chat_is_gone(page, base):
+def assert_chat_is_gone(page, base, path="/"):
     """Back does not return to the chat; the tab's storage holds no chat."""
     page.go_back()
     assert page.url == base + "/healthz", f"Back led to {page.url}"
-    assert storage(page) == {"session": {}, "local": 0, "cookie": ""}
-    page.goto(base + "/")
+    assert storage(page) == NOTHING_STORED
+    page.goto(base + path)
     page.wait_for_selector(".hl-widget")
     expect(page.locator(USER)).to_have_count(0)
     expect(page.locator(BOT)).to_have_count(0)
+    assert storage(page) == NOTHING_STORED
 
 
 def test_quick_exit_button_leaves_for_a_neutral_site_and_forgets_the_chat(open_page, gateway):
-    page, _ = open_page(path="/healthz")
-    page.goto(gateway + "/")
+    # A site that opted in to sessionStorage: quick exit wipes what was stored.
+    pages = {"/host.html": (host_page(KEEP_IN_SESSION), True)}
+    page, _ = open_page(path="/healthz", host_pages=pages)
+    page.goto(gateway + "/host.html")
     ask(page, "mitä on ihmiskauppa")
-    assert storage(page)["session"], "the chat should be kept for the tab until quick exit"
+    assert list(storage(page)["session"]) == ["helpline-chat"], "opted in: kept for the tab until quick exit"
     page.get_by_role("button", name=ui("fi")["texts"]["ui_quick_exit"]).click()
     page.wait_for_url(DEFAULT_EXIT_URL)
     expect(page.locator("body")).to_have_text("Weather today")
-    assert_chat_is_gone(page, gateway)
+    assert_chat_is_gone(page, gateway, "/host.html")
 
 
-def test_escape_leaves_for_the_exit_url_the_site_owner_chose(open_page, gateway):
+def test_escape_in_the_widget_leaves_for_the_exit_url_the_site_owner_chose(open_page, gateway):
     pages = {"/host.html": (host_page(f'data-exit-url="{CUSTOM_EXIT_URL}"'), True)}
     page, _ = open_page(path="/healthz", host_pages=pages)
     page.goto(gateway + "/host.html")
@@ -235,7 +291,79 @@ def test_escape_leaves_for_the_exit_url_the_site_owner_chose(open_page, gateway)
     page.focus(INPUT)
     page.keyboard.press("Escape")
     page.wait_for_url(CUSTOM_EXIT_URL)
+    assert_chat_is_gone(page, gateway, "/host.html")
+
+
+HOST_WITH_CONTROLS = host_page(KEEP_IN_SESSION).replace(
+    "<p>Some neutral text.</p>",
+    '<p>Some neutral text.</p><button type="button" id="host-button">Open the dialog</button>',
+)
+
+
+def test_shift_three_times_leaves_from_anywhere_on_the_page(open_page, gateway):
+    pages = {"/host.html": (HOST_WITH_CONTROLS, True)}
+    page, _ = open_page(path="/healthz", host_pages=pages)
+    page.goto(gateway + "/host.html")
+    ask(page, "hello")
+    # Focus on the host page, outside the widget.
+    page.focus("#host-button")
+    page.keyboard.press("Shift")
+    page.keyboard.press("Shift")
+    # GOV.UK's lights: two of three lit on the exit button, hidden from screen readers.
+    expect(page.locator(".hl-widget .hl-exit-light.hl-on")).to_have_count(2)
+    expect(page.locator(".hl-widget .hl-exit-lights")).to_have_attribute("aria-hidden", "true")
+    expect(page.get_by_role("button", name=ui("en")["texts"]["ui_quick_exit"], exact=True)).to_have_count(1)
+    page.keyboard.press("Shift")
+    page.wait_for_url(DEFAULT_EXIT_URL)
+    assert_chat_is_gone(page, gateway, "/host.html")
+
+
+def test_shift_three_times_leaves_while_typing_in_the_chat(open_page, gateway):
+    page, _ = open_page(path="/healthz")
+    page.goto(gateway + "/")
+    page.focus(INPUT)
+    page.keyboard.type("my boss")
+    for _ in range(3):
+        page.keyboard.press("Shift")
+    page.wait_for_url(DEFAULT_EXIT_URL)
     assert_chat_is_gone(page, gateway)
+
+
+def test_capital_letters_and_interrupted_shifts_do_not_leave(open_page, gateway):
+    page, watch = open_page()
+    page.focus(INPUT)
+    # Capitals typed with Shift held, three in a row and among other letters.
+    for key in ("Shift+A", "Shift+B", "Shift+C", "d", "Shift+E", "f", "Shift+G", "Shift+H"):
+        page.keyboard.press(key)
+    # Shift taps with another key in between: the count starts again.
+    for key in ("Shift", "Shift", "x", "Shift", "Shift", "Space", "Shift"):
+        page.keyboard.press(key)
+    page.wait_for_timeout(300)
+    assert page.url == gateway + "/"
+    expect(page.locator(INPUT)).to_have_value("ABCdEfGHx ")
+    expect(page.locator(".hl-widget .hl-exit-light.hl-on")).to_have_count(1)
+    assert watch.api_calls() == 0
+
+
+def test_escape_outside_the_widget_is_left_to_the_host_page(open_page, gateway):
+    pages = {"/host.html": (HOST_WITH_CONTROLS, True)}
+    page, _ = open_page(path="/host.html", host_pages=pages)
+    ask(page, "hello")
+    page.evaluate(
+        """() => { window.__escapes = [];
+            document.addEventListener('keydown', e => {
+                if (e.key === 'Escape') window.__escapes.push(e.defaultPrevented); }); }"""
+    )
+    page.focus("#host-button")
+    page.keyboard.press("Escape")
+    page.locator("h1").click()  # focus on the page itself (body)
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(300)
+    assert page.url == gateway + "/host.html"
+    assert page.evaluate("() => window.__escapes") == [False, False], "the host page gets Esc untouched"
+    expect(page.locator(USER)).to_have_text(["hello"])
+    expect(page.locator(BOT)).to_have_count(1)
+    assert list(storage(page)["session"]) == ["helpline-chat"]
 
 
 def test_a_site_owner_can_embed_it_with_the_script_tag_alone(open_page):
@@ -252,16 +380,78 @@ def test_a_site_owner_can_embed_it_with_the_script_tag_alone(open_page):
     assert contacts_in(answer.inner_text())
 
 
-def test_the_chat_is_kept_for_the_tab_only(open_page):
+def assert_fresh(page, language="en"):
+    """The widget as on a first visit: no conversation, nothing stored."""
+    expect(page.locator(USER)).to_have_count(0)
+    expect(page.locator(BOT)).to_have_count(0)
+    expect(page.locator(".hl-widget .hl-starter button")).to_have_count(4)
+    expect(page.locator(WIDGET)).to_have_attribute("lang", language)
+    expect(page.locator(INPUT)).to_have_value("")
+    assert storage(page) == NOTHING_STORED
+
+
+def test_the_chat_is_kept_in_memory_only_by_default(open_page, gateway):
     page, _ = open_page()
     ask(page, "mitä on ihmiskauppa")
+    assert storage(page) == NOTHING_STORED
+    assert page.context.cookies() == []
     page.reload()
+    page.wait_for_selector(".hl-widget")
+    assert_fresh(page)
+    # Another tab, or the tab reopened, starts afresh: there is nothing to copy.
+    ask(page, "mitä on ihmiskauppa")
+    other = page.context.new_page()
+    other.goto(page.url)
+    other.wait_for_selector(".hl-widget")
+    assert_fresh(other)
+    other.close()
+
+
+def test_back_to_the_page_does_not_bring_the_chat_back(open_page, gateway):
+    page, _ = open_page()
+    ask(page, "mitä on ihmiskauppa")
+    page.fill(INPUT, "not sent yet")
+    page.goto(gateway + "/healthz")
+    page.go_back()
+    page.wait_for_selector(".hl-widget")
+    # Whether or not the browser kept the page in its back/forward cache.
+    assert_fresh(page)
+    # The page emptied itself as it was left (what a back/forward-cached page shows again).
+    page.evaluate("() => window.dispatchEvent(new PageTransitionEvent('pagehide', {persisted: true}))")
+    assert_fresh(page)
+    ask(page, "hello")
+    page.evaluate("() => window.dispatchEvent(new PageTransitionEvent('pagehide', {persisted: true}))")
+    assert_fresh(page)
+
+
+def test_a_chat_stored_in_the_tab_is_not_shown_without_the_opt_in(open_page, gateway):
+    # What a restored tab brings along: the sessionStorage of an opted-in page.
+    pages = {"/host.html": (host_page(KEEP_IN_SESSION), True)}
+    page, _ = open_page(path="/host.html", host_pages=pages)
+    ask(page, "mitä on ihmiskauppa")
+    assert list(storage(page)["session"]) == ["helpline-chat"]
+    page.goto(gateway + "/")
+    page.wait_for_selector(".hl-widget")
+    assert_fresh(page)  # not shown, and removed
+
+
+def test_a_site_owner_can_opt_in_to_keep_the_chat_for_the_tab(open_page, gateway):
+    pages = {"/host.html": (host_page(KEEP_IN_SESSION), True)}
+    page, _ = open_page(path="/host.html", host_pages=pages)
+    ask(page, "mitä on ihmiskauppa")
+    page.reload()
+    page.wait_for_selector(".hl-widget")
     expect(page.locator(USER)).to_have_text(["mitä on ihmiskauppa"])
     expect(page.locator(BOT)).to_have_count(1)
     expect(page.locator(WIDGET)).to_have_attribute("lang", "fi")
     saved = storage(page)
     assert list(saved["session"]) == ["helpline-chat"] and saved["local"] == 0 and saved["cookie"] == ""
     assert page.context.cookies() == []
+    # Back to the page keeps it too.
+    page.goto(gateway + "/healthz")
+    page.go_back()
+    page.wait_for_selector(".hl-widget")
+    expect(page.locator(USER)).to_have_text(["mitä on ihmiskauppa"])
     # Another tab starts afresh.
     other = page.context.new_page()
     other.goto(page.url)
@@ -387,7 +577,7 @@ def test_layout_at_phone_and_desktop_width(open_page, artifacts):
     snapshot(page, artifacts / "widget-360-rtl.png")
 
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.select_option(".hl-widget select", "en")
+    choose_language(page, "en")
     expect(page.locator(WIDGET)).to_have_attribute("dir", "ltr")
     expect(page.locator(BOT)).to_have_count(4)
     snapshot(page, artifacts / "widget-1280.png")
