@@ -1,4 +1,4 @@
-"""The three places where we change how Rasa 3.6 works inside.
+"""The places where we change how Rasa 3.6 works inside.
 
 Rasa has no hook for any of them, so each wraps one method once per process.
 They are installed by the ``LanguageDetector`` component, so every Rasa process
@@ -17,6 +17,9 @@ that loads our model (``rasa run``, ``rasa shell``, ``rasa test``) has them.
    subclass (recursively, with ``inspect.isabstract``) for each event it reads
    back from the tracker store or the action server: 14 % of a turn's time in
    a profile. The classes do not change after import; the answer is the same.
+4. Log lines redacted (``bot/redact.py``). At debug level Rasa quotes every
+   message it receives; with this, a phone number or an address in it reads
+   ``[phone]`` or ``[address]`` in the log, as in the tracker store.
 """
 from __future__ import annotations
 
@@ -66,7 +69,10 @@ def fallback_events(tracker: Any) -> List[Any]:
 
 
 def install() -> None:
-    """Install the three patches (idempotent)."""
+    """Install the patches (idempotent)."""
+    from bot import redact
+
+    redact.install_log_redaction()
     install_action_safety_net()
     install_prebuilt_response_validator()
     install_event_type_cache()

@@ -69,6 +69,9 @@ def _list(env: Mapping[str, str], name: str) -> Tuple[str, ...]:
 
 
 PROFILES = ("embedded", "production")
+# What a tracker store keeps of a message (bot/redact.py): the text with personal
+# data replaced by its kind, or no text at all (intent, language, answer).
+STORE_TEXT = ("redacted", "none")
 
 
 def _choice(env: Mapping[str, str], name: str, default: str, choices: Tuple[str, ...]) -> str:
@@ -108,6 +111,7 @@ class Settings:
     frame_ancestors: Tuple[str, ...] = ("'self'",)
     # behind a reverse proxy: count the rate limit per client it names
     trust_forwarded_for: bool = False
+    store_text: str = "redacted"
     # Rasa servers the gateway forwards to, when they are not the ones
     # bot/stack.py starts (e.g. a Kubernetes service); else derived.
     rasa_urls_override: Tuple[str, ...] = ()
@@ -187,6 +191,7 @@ class Settings:
             "HELPLINE_FRAME_ANCESTORS": " ".join(self.frame_ancestors),
             "HELPLINE_MODEL": str(self.model_path),
             "HELPLINE_TRUST_FORWARDED_FOR": "1" if self.trust_forwarded_for else "0",
+            "HELPLINE_STORE_TEXT": self.store_text,
         }
         if self.rasa_api_token:
             env["HELPLINE_RASA_API_TOKEN"] = self.rasa_api_token
@@ -235,4 +240,5 @@ class Settings:
             ) or ("'self'",),
             model_path=Path(env.get("HELPLINE_MODEL", ROOT / "models" / "helpline.tar.gz")),
             trust_forwarded_for=_flag(env, "HELPLINE_TRUST_FORWARDED_FOR"),
+            store_text=_choice(env, "HELPLINE_STORE_TEXT", "redacted", STORE_TEXT),
         )

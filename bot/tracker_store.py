@@ -9,21 +9,61 @@ session anyway) and keeps at most ``max_conversations``, dropping the least
 recently used first.
 
 Used by endpoints.yml (the embedded profile). The production profile keeps
-conversations in PostgreSQL, with the retention job (bot/retention.py).
+conversations in PostgreSQL (``RedactingSQLTrackerStore``), with the retention
+job (bot/retention.py).
+
+Both store what a person wrote only after ``bot/redact.py`` has replaced
+personal data with its kind (``[phone]``, ``[email]``, ...), or, with
+``HELPLINE_STORE_TEXT=none``, no text at all. NLU and the actions of the turn
+being answered still see the original message: only the stored copy changes.
 """
 from __future__ import annotations
 
+import copy
+import os
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import Any, Optional, Text
 
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot import redact
 
 DEFAULT_MAX_CONVERSATIONS = 2000
 DEFAULT_IDLE_MINUTES = 60
+
+
+def keeps_text() -> bool:
+    """False when the operator chose ``HELPLINE_STORE_TEXT=none`` (bot/settings.py)."""
+    from bot.settings import STORE_TEXT, _choice
+
+    return _choice(os.environ, "HELPLINE_STORE_TEXT", "redacted", STORE_TEXT) != "none"
+
+
+def stored_event(event: Event, keep_text: bool) -> Event:
+    """The event as it may be stored: a user message redacted, others as they are."""
+    if not isinstance(event, UserUttered):
+        return event
+    return Event.from_parameters(redact.stored_user_event(event.as_dict(), keep_text))
+
+
+def stored_view(tracker: DialogueStateTracker) -> DialogueStateTracker:
+    """A copy of the tracker whose user messages are what may be stored."""
+    keep_text = keeps_text()
+    view = copy.copy(tracker)
+    view.events = deque(stored_event(event, keep_text) for event in tracker.events)
+    return view
+
+
+class RedactingSQLTrackerStore(SQLTrackerStore):
+    """Rasa's SQL tracker store, storing user messages redacted (endpoints.production.yml)."""
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await super().save(stored_view(tracker))
 
 
 class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
@@ -57,7 +97,7 @@ class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
             self.store.pop(sender_id, None)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(tracker)
+        await super().save(stored_view(tracker))
         self.last_used.pop(tracker.sender_id, None)
         self.last_used[tracker.sender_id] = time.monotonic()
         self.store.move_to_end(tracker.sender_id)
