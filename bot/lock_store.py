@@ -15,20 +15,34 @@ processes that are gone expire. Lock keys also get a Redis expiry, so a lock
 left by a dead instance (keyed by conversation id) does not stay in Redis
 forever.
 
+The ticket lifetime is read here, from ``HELPLINE_LOCK_LIFETIME`` (default
+8 s, below the gateway's 12 s wait), when the store is built: Rasa's own
+``TICKET_LOCK_LIFETIME`` is read once at import and is 60 s unless set, so a
+pod started without it (Kubernetes, a Dockerfile) would make a retried message
+wait longer than the gateway does.
+
 Used by endpoints.production.yml (``type: bot.lock_store.HelplineRedisLockStore``).
 """
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-from typing import Any, Optional, Text
+from typing import Any, Mapping, Optional, Text
 
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
+from rasa.core.lock_store import LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 # A lock key outlives its last use by this many ticket lifetimes.
 KEY_EXPIRY_LIFETIMES = 10
+
+
+def configured_lifetime(env: Optional[Mapping[str, str]] = None) -> float:
+    """Seconds a ticket lives: ``HELPLINE_LOCK_LIFETIME`` (bot/settings.py)."""
+    from bot.settings import DEFAULT_LOCK_LIFETIME, positive_setting
+
+    return positive_setting(os.environ if env is None else env, "HELPLINE_LOCK_LIFETIME", DEFAULT_LOCK_LIFETIME)
 
 
 class HelplineRedisLockStore(RedisLockStore):
@@ -37,7 +51,24 @@ class HelplineRedisLockStore(RedisLockStore):
         if endpoint_config is not None:
             kwargs = {"host": endpoint_config.url, **endpoint_config.kwargs, **kwargs}
         super().__init__(**kwargs)
-        self.key_expiry_seconds = int(max(60, KEY_EXPIRY_LIFETIMES * LOCK_LIFETIME))
+        self.lock_lifetime = configured_lifetime()
+        self.key_expiry_seconds = int(max(60, KEY_EXPIRY_LIFETIMES * self.lock_lifetime))
+
+    def issue_ticket(self, conversation_id: Text, lock_lifetime: Optional[float] = None) -> int:
+        """A ticket living ``lock_lifetime`` seconds, by default the configured lifetime."""
+        return super().issue_ticket(
+            conversation_id, self.lock_lifetime if lock_lifetime is None else lock_lifetime
+        )
+
+    def lock(
+        self, conversation_id: Text, lock_lifetime: Optional[float] = None, wait_time_in_seconds: float = 1
+    ):
+        """Rasa calls ``lock(sender_id)``: the configured lifetime, not Rasa's import-time one."""
+        return super().lock(
+            conversation_id,
+            self.lock_lifetime if lock_lifetime is None else lock_lifetime,
+            wait_time_in_seconds,
+        )
 
     def save_lock(self, lock: TicketLock) -> None:
         self.red.set(
@@ -50,7 +81,7 @@ class HelplineRedisLockStore(RedisLockStore):
             return
         ticket = lock._ticket_for_ticket_number(ticket_number)
         if ticket is not None:
-            ticket.expires = time.time() + LOCK_LIFETIME
+            ticket.expires = time.time() + self.lock_lifetime
             self.save_lock(lock)
 
     async def _acquire_lock(

@@ -72,6 +72,9 @@ PROFILES = ("embedded", "production")
 # What a tracker store keeps of a message (bot/redact.py): the text with personal
 # data replaced by its kind, or no text at all (intent, language, answer).
 STORE_TEXT = ("redacted", "none")
+# Seconds a conversation's lock ticket lives (bot/lock_store.py): below the
+# gateway's wait for Rasa (HELPLINE_RASA_TIMEOUT, 12 s).
+DEFAULT_LOCK_LIFETIME = 8
 
 
 def _choice(env: Mapping[str, str], name: str, default: str, choices: Tuple[str, ...]) -> str:
@@ -230,7 +233,7 @@ class Settings:
             gateway_host=env.get("HELPLINE_GATEWAY_HOST", "127.0.0.1"),
             gateway_port=_port(env, "HELPLINE_GATEWAY_PORT", 8080),
             rasa_timeout=positive_setting(env, "HELPLINE_RASA_TIMEOUT", 12.0),
-            lock_lifetime=int(positive_setting(env, "HELPLINE_LOCK_LIFETIME", 8)),
+            lock_lifetime=int(positive_setting(env, "HELPLINE_LOCK_LIFETIME", DEFAULT_LOCK_LIFETIME)),
             max_message_chars=int(positive_setting(env, "HELPLINE_MAX_MESSAGE_CHARS", 1000)),
             max_body_bytes=int(positive_setting(env, "HELPLINE_MAX_BODY_BYTES", 16384)),
             rate_limit_per_minute=int(positive_setting(env, "HELPLINE_RATE_LIMIT_PER_MINUTE", 30)),
