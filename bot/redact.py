@@ -348,8 +348,22 @@ class RedactingLogRecords:
         return record
 
 
+def redact_structlog_event(logger: Any, method: str, event: Dict[str, Any]) -> Dict[str, Any]:
+    """A structlog processor: every string of the event redacted (Rasa logs
+    ``parse_data_text=...`` through structlog at debug level)."""
+    return {key: redact_value(value) for key, value in event.items()}
+
+
 def install_log_redaction() -> None:
-    """Every log line of this process, redacted (idempotent)."""
+    """Every log line of this process, redacted (idempotent): the standard
+    logging records and Rasa's structlog events."""
     factory = logging.getLogRecordFactory()
     if not isinstance(factory, RedactingLogRecords):
         logging.setLogRecordFactory(RedactingLogRecords(factory))
+    try:
+        import structlog
+    except ImportError:  # pragma: no cover - Rasa 3.6 always has it
+        return
+    processors = list(structlog.get_config().get("processors") or [])
+    if redact_structlog_event not in processors:
+        structlog.configure(processors=[redact_structlog_event, *processors])

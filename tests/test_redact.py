@@ -166,3 +166,15 @@ def test_log_lines_are_redacted(caplog):
     with caplog.at_level(logging.DEBUG, logger="rasa.core.processor"):
         logger.debug("Received user message '%s'", "call me at +358 40 123 4567")
     assert "123 4567" not in caplog.text and "[phone]" in caplog.text
+
+
+def test_rasa_structlog_lines_are_redacted(caplog):
+    import structlog
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.DEBUG)
+    redact.install_log_redaction()
+    with caplog.at_level(logging.DEBUG):
+        structlog.get_logger().debug("processor.message.parse", parse_data_text="soita 040 123 4567")
+    assert "processor.message.parse" in caplog.text
+    assert "123 4567" not in caplog.text and "[phone]" in caplog.text
