@@ -1,8 +1,10 @@
 """The places where we change how Rasa 3.6 works inside.
 
 Rasa has no hook for any of them, so each wraps one method once per process.
-They are installed by the ``LanguageDetector`` component, so every Rasa process
-that loads our model (``rasa run``, ``rasa shell``, ``rasa test``) has them.
+They are installed by the project's Rasa entry point (bot/rasa_main.py, which
+also checks the Rasa version first), used by every Rasa process the project
+starts; and again, idempotently, by the ``LanguageDetector`` component when a
+model is loaded in-process (``make evaluate``, tests).
 
 1. The contact block even when the action server fails. Rasa answers nothing
    when a custom action fails: it logs the error and the person gets an empty

@@ -54,7 +54,7 @@ def action_server_command(settings: Settings, instance: int = 0) -> List[str]:
 
 def rasa_command(settings: Settings, subcommand: str = "run", instance: int = 0) -> List[str]:
     command = [
-        sys.executable, "-m", "rasa", subcommand,
+        sys.executable, "-m", "bot.rasa_main", subcommand,
         "--model", str(settings.model_path),
         "--endpoints", str(settings.endpoints_file),
     ]

@@ -17,6 +17,6 @@ scripts/audit.sh || [ $? -eq 3 ]   # 3: the vulnerability service is out of reac
 echo "== rasa data validate --fail-on-warnings"
 $PY -m rasa data validate --fail-on-warnings --quiet
 echo "== test stories (rasa test --fail-on-prediction-errors)"
-$PY -m rasa test core --model models/helpline.tar.gz --stories tests/stories --fail-on-prediction-errors --out results/stories --quiet
+$PY -m bot.rasa_main test core --model models/helpline.tar.gz --stories tests/stories --fail-on-prediction-errors --out results/stories --quiet
 echo "== pytest"
 $PY -m pytest "$@"

@@ -105,3 +105,29 @@ def test_event_types_resolve_the_same_with_the_cache():
     assert Event.resolve_by_type("no-such-event", default=SlotSet) is SlotSet
     with pytest.raises(ValueError, match="Unknown event name"):
         Event.resolve_by_type("no-such-event")
+
+
+def test_the_entry_point_refuses_a_rasa_version_the_patches_were_not_written_for():
+    from bot import rasa_main
+
+    rasa_main.check_version(rasa_main.RASA_VERSION)
+    with pytest.raises(SystemExit, match="written for Rasa"):
+        rasa_main.check_version("3.7.0")
+
+
+def test_the_entry_point_installs_the_patches_without_any_model_component():
+    """Removing the LanguageDetector from config.yml must not drop the safety net."""
+    import subprocess
+    import sys
+
+    probe = (
+        "from rasa.core.actions.action import RemoteAction\n"
+        "print(getattr(RemoteAction.run, '_helpline_safety_net', False))\n"
+    )
+    plain = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    prepared = subprocess.run(
+        [sys.executable, "-c", "from bot.rasa_main import prepare; prepare()\n" + probe],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert plain.stdout.split()[-1] == "False"
+    assert prepared.stdout.split()[-1] == "True"

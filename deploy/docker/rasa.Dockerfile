@@ -65,7 +65,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
 # pod's address (the Service is ClusterIP; see deploy/helm/network-policies.yaml).
 # Rasa's HTTP API stays off: no --enable-api (deploy/README.md: turning it on
 # with a token).
-CMD ["python", "-m", "rasa", "run", \
+CMD ["python", "-m", "bot.rasa_main", "run", \
      "--model", "/opt/helpline/models/helpline.tar.gz", \
      "--endpoints", "/opt/helpline/endpoints.production.yml", \
      "--credentials", "/opt/helpline/credentials.yml", \
