@@ -35,7 +35,7 @@ forget: $(VENV)/.runtime ## Staff: delete one conversation now: make forget SEND
 shell: $(VENV)/.runtime $(MODEL) ## Staff terminal: rasa shell with the action server running
 	$(PY) -m bot.cli shell
 
-test: $(VENV)/.dev $(VENV)/audit/.ok $(MODEL) ## Set up and run the whole test suite
+test: $(VENV)/.dev $(VENV)/audit/.ok $(VENV)/k8s/.ok $(MODEL) ## Set up and run the whole test suite
 	scripts/test.sh
 
 train: $(MODEL) ## Train the model (only when data, config or domain changed)
@@ -86,6 +86,13 @@ $(VENV)/audit/.ok: requirements-audit.txt | $(VENV)/.python
 	"$$(scripts/find-python310)" -m venv $(VENV)/audit
 	$(VENV)/audit/bin/python -m pip install --quiet --upgrade "pip==25.3"
 	$(VENV)/audit/bin/python -m pip install --quiet --no-deps -r requirements-audit.txt
+	@touch $@
+
+# kubernetes-validate (offline Kubernetes API schemas) for tests/test_deploy.py.
+$(VENV)/k8s/.ok: requirements-k8s.txt | $(VENV)/.python
+	"$$(scripts/find-python310)" -m venv $(VENV)/k8s
+	$(VENV)/k8s/bin/python -m pip install --quiet --upgrade "pip==25.3"
+	$(VENV)/k8s/bin/python -m pip install --quiet --no-deps -r requirements-k8s.txt
 	@touch $@
 
 $(VENV)/.dev: requirements-dev.txt package-lock.json $(VENV)/.runtime

@@ -14,3 +14,4 @@ ACCEPTED=$(sed -n 's/^  *--ignore-vuln \(.*\)$/\1/p' docs/security.md | tr ' \\'
 "$AUDIT" -m pip_audit --strict --no-deps --disable-pip --progress-spinner off \
   -r requirements.txt -r requirements-dev.txt $ACCEPTED
 "$AUDIT" -m pip_audit --strict --no-deps --disable-pip --progress-spinner off -r requirements-gateway.txt
+"$AUDIT" -m pip_audit --strict --no-deps --disable-pip --progress-spinner off -r requirements-k8s.txt

@@ -935,3 +935,71 @@ def test_the_readme_covers_every_file_and_the_official_charts():
         assert f"helm install {release(CHARTS[process])} {CHARTS[process]}" in (HELM / values_file).read_text(
             encoding="utf-8"
         ), f"{values_file} names the same release as the README"
+
+
+# ---------------------------------------------------------------------------
+# Against the Kubernetes API schemas, offline: kubernetes-validate (pinned in
+# requirements-k8s.txt, in its own venv .venv/k8s that `make test` builds)
+# bundles the schemas of each Kubernetes version. --strict: an unknown field
+# is an error. K8S_VERSION: the oldest minor version maintained upstream when
+# it was chosen (1.35 to 1.37), so a field newer than that fails here too.
+
+K8S_VERSION = "1.35"
+K8S_VALIDATE = ROOT / ".venv" / "k8s" / "bin" / "kubernetes-validate"
+CHART_VALUES = {"rasa-values.yaml", "action-server-values.yaml"}  # values of Rasa's charts, not manifests
+
+
+def kubernetes_validate(paths: List[Path]) -> Tuple[int, List[str], List[str]]:
+    """Exit code, the "kind/name" of each document that passed, and every other line it printed."""
+    import subprocess
+
+    assert K8S_VALIDATE.is_file(), f"{K8S_VALIDATE} is missing: `make .venv/k8s/.ok` (part of `make test`)"
+    version = subprocess.run([str(K8S_VALIDATE), "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.strip() == pinned(ROOT / "requirements-k8s.txt")["kubernetes-validate"]
+    result = subprocess.run(
+        [str(K8S_VALIDATE), "--strict", "--kubernetes-version", K8S_VERSION, *map(str, paths)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    ok = re.compile(rf"INFO \S+ passed for resource (\S+) against version {re.escape(K8S_VERSION)}")
+    passed = [m.group(1) for m in map(ok.fullmatch, lines) if m]
+    return result.returncode, passed, [line for line in lines if not ok.fullmatch(line)]
+
+
+def resource_ids(docs: List[Dict[str, Any]]) -> List[str]:
+    return sorted(f"{d['kind'].lower()}/{d['metadata']['name']}" for d in docs)
+
+
+def test_every_manifest_is_valid_against_the_kubernetes_api_schemas():
+    assert {p.name for p in yaml_files()} >= CHART_VALUES
+    paths = [p for p in yaml_files() if p.name not in CHART_VALUES]
+    assert {p.name for p in paths} >= {"gateway.yaml", "network-policies.yaml", "retention-cronjob.yaml"}
+    docs = [d for p in paths for d in documents(p)]
+    assert all("kind" in d and "apiVersion" in d for d in docs), "a YAML file that is not chart values is a manifest"
+    code, passed, problems = kubernetes_validate(paths)
+    assert (code, problems) == (0, []), "\n".join(problems)
+    # Each document by name: an unknown kind or apiVersion is only a warning
+    # (exit code 0) for kubernetes-validate, and then it is not "passed".
+    assert sorted(passed) == resource_ids(docs)
+
+
+BREAKAGES = {
+    "misspelt field": lambda d: d["spec"].update(replica=d["spec"].pop("replicas")),
+    "misspelt container field": lambda d: d["spec"]["template"]["spec"]["containers"][0].update(imagePullPolicyy="Always"),
+    "wrong type": lambda d: d["spec"].update(replicas="two"),
+    "unknown kind": lambda d: d.update(kind="Deploymnt"),
+}
+
+
+@pytest.mark.parametrize("breakage", BREAKAGES)
+def test_the_schema_validation_fails_on_a_broken_manifest(breakage, tmp_path):
+    good = one("Deployment", "helpline-gateway")
+    broken = json.loads(json.dumps(good))  # a deep copy: documents() is cached
+    BREAKAGES[breakage](broken)
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump_all([good, broken], sort_keys=False), encoding="utf-8")
+    code, passed, problems = kubernetes_validate([path])
+    assert passed == ["deployment/helpline-gateway"], "only the unbroken copy passes"
+    assert problems, "kubernetes-validate said nothing about the broken copy"
+    if breakage != "unknown kind":
+        assert code != 0 and any(line.startswith("ERROR ") for line in problems), problems
