@@ -17,7 +17,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import conversation
-from bot import catalogue
+from bot import catalogue, minor
 
 LANGUAGE_SLOT = "language"
 
@@ -34,6 +34,20 @@ def is_short(text: str) -> bool:
 
 
 ONLY_QUESTION_MARKS = re.compile(r"\s*[?¿？؟]+\s*")
+QUESTION_MARK = re.compile(r"[?？؟]")
+# A described situation that also asks something the source does not answer:
+# the classifier's score for not_in_source at least this (chosen on the
+# situations dev split, docs/decisions.md §9), and a question mark.
+UNANSWERED_SCORE = 0.1
+# "Someone else's situation" with the writer's own below this: a witness.
+OWN_SITUATION_SCORE = 0.05
+
+
+def intent_score(tracker: Tracker, name: str) -> float:
+    for entry in tracker.latest_message.get("intent_ranking") or []:
+        if entry.get("name") == name:
+            return float(entry.get("confidence") or 0.0)
+    return 0.0
 
 
 def answer_key(intent: Optional[str]) -> str:
@@ -86,7 +100,8 @@ class ActionAnswer(Action):
         danger_now = bool((tracker.latest_message.get("danger") or {}).get("now"))
         key = self.key(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if ONLY_QUESTION_MARKS.fullmatch(tracker.latest_message.get("text") or ""):
+        text = tracker.latest_message.get("text") or ""
+        if ONLY_QUESTION_MARKS.fullmatch(text):
             # "??" after an answer: the person did not follow; say it plainly
             key = intent = "dont_understand"
 
@@ -94,8 +109,14 @@ class ActionAnswer(Action):
             key, offer_languages, intent = "unsupported_language", True, None
             language = catalogue.default_language()
         elif key == "change_language" and not switch:
-            # asked for another language without naming one we know
-            key, offer_languages, intent = "ui_choose_language", True, None
+            requested = (tracker.latest_message.get("language") or {}).get("requested")
+            if requested == language:
+                # "do they speak Estonian there?", asked in Estonian: a question
+                # about help in one's language, not a request to switch
+                key = intent = "language_help"
+            else:
+                # asked for another language without naming one we know
+                key, offer_languages, intent = "ui_choose_language", True, None
 
         plan = conversation.plan(
             key,
@@ -104,7 +125,11 @@ class ActionAnswer(Action):
             last_answer=tracker.get_slot("last_answer"),
             about=tracker.get_slot("about"),
             danger_before=bool(tracker.get_slot("danger")),
-            short=is_short(tracker.latest_message.get("text") or ""),
+            short=is_short(text),
+            minor=minor.says_minor(text),
+            unanswered_question=bool(QUESTION_MARK.search(text))
+            and intent_score(tracker, "not_in_source") >= UNANSWERED_SCORE,
+            clearly_other=intent_score(tracker, "situation_self") < OWN_SITUATION_SCORE,
         )
         return plan, language, switch, offer_languages
 

@@ -5,7 +5,9 @@ three slots that ``action_answer`` keeps (domain.yml):
 
 - ``last_answer``: the last substantive answer; a follow-up ("what now?",
   "ok", "??") gets the next step after it (``NEXT_STEP``);
-- ``about``: ``self`` or ``other`` (a helper asking for someone else);
+- ``about``: ``self``, ``other`` (a helper asking for someone else) or
+  ``minor`` (the person said they are 10 to 17, ``bot/minor.py``: every
+  answer about what to do is then the minor's answer);
 - ``danger``: the person signalled danger now earlier in this session.
 
 Danger first: when this message signals danger now (``bot/danger.py``), or the
@@ -27,7 +29,7 @@ from typing import Dict, List, Optional
 # contact -> how to be admitted -> what help there is -> contact them now.
 NEXT_STEP = {
     "what_is_trafficking": "who_to_contact",
-    "situation_self": "how_to_get_admitted",
+    "situation_self": "next_step_contact",
     "who_to_contact": "how_to_get_admitted",
     "how_to_get_admitted": "services_offered",
     "services_offered": "next_step_contact",
@@ -42,7 +44,7 @@ NEXT_STEP = {
     "minor_victim": "next_step_contact",
     "emergency": "danger_contact",
     "danger_contact": "how_to_get_admitted",
-    "next_step_contact": "plain_summary",
+    "next_step_contact": "how_to_get_admitted",
     "plain_summary": "next_step_contact",
     # someone helping another person
     "situation_other": "helper_next_step",
@@ -52,6 +54,11 @@ NEXT_STEP = {
 NO_CONTEXT_STEP = "next_step_contact"
 # For a helper, whom to contact is the helper's path.
 HELPER_STEP = {"who_to_contact": "helper_next_step", "how_to_get_admitted": "helper_next_step"}
+
+# Answers a short message must not get twice in a row (it moves on instead);
+# a new question the source does not answer, or a situation that gets worse,
+# gets its answer again.
+REPEAT_MOVES_ON = frozenset({"situation_other", "who_to_contact", "how_to_get_admitted", "services_offered"})
 
 FOLLOW_UP_INTENTS = frozenset({"follow_up"})
 PLAIN_INTENTS = frozenset({"dont_understand"})
@@ -66,10 +73,14 @@ NOT_FOR_DANGER = frozenset(
     }
 )
 # In danger now, "is it the writer or someone else?" is the classifier's
-# weakest call ("he locked me in" read as someone else's situation), and the
-# helper's text ends with "nobody may be helped against their will": after
-# 112 the reply is the contact step, right for a victim and a witness alike.
-DANGER_NEUTRAL = frozenset({"situation_other"})
+# weakest call ("he locked us in" read as someone else's situation), and the
+# helper's answer ends with "nobody may be helped against their will". So
+# after 112: the helper's steps when the person is clearly a witness (an
+# earlier turn was about someone else, or the classifier all but rules out
+# the writer's own situation), else the contact step, right for a victim and
+# acceptable for a witness.
+DANGER_INSTEAD = {"situation_other": "helper_next_step"}
+DANGER_UNSURE = "danger_contact"
 # Mid-conversation, a short message the classifier takes for one of these is
 # far more likely a follow-up ("what should I do", "how can I help him") than
 # off-topic or a refusal of help; those answers would be harmful there.
@@ -80,7 +91,20 @@ NOT_REMEMBERED = frozenset(
     {"greet", "goodbye", "thanks", "bot_challenge", "change_language", "privacy",
      "out_of_scope", "nlu_fallback", "unsupported_language", "ui_choose_language"}
 )
-ABOUT = {"situation_self": "self", "minor_victim": "self", "situation_other": "other"}
+ABOUT = {"situation_self": "self", "minor_victim": "minor", "situation_other": "other"}
+# For a child or teenager who is the victim, these become the minor's answer
+# (112 in danger, the Assistance System 24/7; never "your minor children").
+MINOR_INSTEAD = frozenset(
+    {"situation_self", "situation_other", "who_to_contact", "how_to_get_admitted", "children",
+     "danger_contact", "help_without_residence_permit", "what_is_trafficking"}
+)
+# A described situation, or a question near one the source answers, that also
+# asks what the source does not ("... will they deport me?", "how long does
+# admission take?"): that answer, then the honest "ask them". Chosen on the
+# situations dev split (docs/decisions.md §9).
+WITH_NOT_IN_SOURCE = frozenset(
+    {"situation_self", "situation_other", "how_to_get_admitted", "help_without_residence_permit", "privacy"}
+)
 
 
 @dataclass
@@ -114,10 +138,13 @@ def main_key(
         return step
     if intent in PLAIN_INTENTS:
         return "plain_summary"
-    if about == "other" and key == "how_to_get_admitted" and last_answer in (
-        "situation_other", "helper_next_step"
-    ):
-        return "helper_next_step"
+    if about == "other" and key in HELPER_STEP:
+        return HELPER_STEP[key]
+    if short and key == last_answer and key in REPEAT_MOVES_ON:
+        # a short question that would get the same answer again ("but who do
+        # I contact?", "can I call for her?"): the next step tells more
+        step = NEXT_STEP[key]
+        return HELPER_STEP.get(step, step) if about == "other" else step
     return key
 
 
@@ -129,26 +156,44 @@ def plan(
     about: Optional[str] = None,
     danger_before: bool = False,
     short: bool = False,
+    minor: bool = False,
+    unanswered_question: bool = False,
+    clearly_other: bool = False,
 ) -> Plan:
     """Compose one reply: 112 first when in danger, then the answer in context.
 
     ``key`` is the catalogue key the message alone would get (from its intent);
-    ``short``: the message has few words (a follow-up rather than a new topic).
+    ``short``: the message has few words (a follow-up rather than a new topic);
+    ``minor``: the person says they are under 18 (``bot/minor.py``);
+    ``unanswered_question``: the message also asks something the source does
+    not answer (the classifier's second thought, ``actions/answer.py``);
+    ``clearly_other``: the classifier all but rules out the writer's own situation.
     """
+    stored_about = about
+    if minor:
+        about = "minor"
+    if about == "minor" and key in MINOR_INSTEAD:
+        key = "minor_victim"
     main = main_key(key, intent, last_answer, about, short)
+    if about == "minor" and main in MINOR_INSTEAD:
+        main = "minor_victim"
     in_danger = danger_now or danger_before or main in OPENS_WITH_112
     keys = [main]
     if in_danger:
-        if main in NOT_FOR_DANGER or (main in DANGER_NEUTRAL and danger_now):
+        if main in NOT_FOR_DANGER:
             main = "danger_contact"
+        elif danger_now and main in DANGER_INSTEAD:
+            main = DANGER_INSTEAD[main] if stored_about == "other" or clearly_other else DANGER_UNSURE
         # the opener also speaks to a bystander ("you or someone near you"):
         # it comes first whenever this message signals danger
         keys = [main] if main in OPENS_WITH_112 and not danger_now else ["danger_first", main]
     slots: Dict[str, object] = {}
     if main not in NOT_REMEMBERED and main != last_answer:
         slots["last_answer"] = main
-    new_about = ABOUT.get(key) if intent not in FOLLOW_UP_INTENTS else None
-    if new_about and new_about != about:
+    if unanswered_question and main in WITH_NOT_IN_SOURCE:
+        keys.append("not_in_source")
+    new_about = "minor" if minor else ABOUT.get(key) if intent not in FOLLOW_UP_INTENTS else None
+    if new_about and new_about != stored_about:
         slots["about"] = new_about
     if (danger_now or main in OPENS_WITH_112 or key in OPENS_WITH_112) and not danger_before:
         slots["danger"] = True

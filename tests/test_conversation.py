@@ -23,11 +23,15 @@ class Chat:
         self.language = language
         self.slots = {"language": language}
 
-    async def say(self, intent, danger=False, text="..."):
+    async def say(self, intent, danger=False, text="...", ranking=None, requested=None):
         from rasa_sdk.executor import CollectingDispatcher
 
-        tracker = build_tracker(text, intent, sure(self.language), slots=self.slots)
+        detection = dict(sure(self.language), requested=requested)
+        tracker = build_tracker(text, intent, detection, slots=self.slots)
         tracker.latest_message["danger"] = {"now": danger, "score": 0.0, "source": None}
+        if ranking:
+            tracker.latest_message["intent_ranking"] = [
+                {"name": name, "confidence": score} for name, score in ranking.items()]
         dispatcher = CollectingDispatcher()
         events = await ActionAnswer().run(dispatcher, tracker, {})
         for event in events:
@@ -75,7 +79,7 @@ async def test_mid_conversation_a_short_message_is_a_follow_up_not_off_topic(int
     chat = Chat()
     await chat.say("situation_self")
     text = await chat.say(intent, text="what should i do")
-    assert text.startswith(body("how_to_get_admitted"))
+    assert text.startswith(body("next_step_contact"))
     # a long off-topic message is still off-topic
     if intent == "out_of_scope":
         long_text = "can you tell me a good recipe for pizza with a lot of cheese and ham please"
@@ -114,12 +118,14 @@ async def test_follow_ups_walk_the_next_steps():
     assert (await chat.say("follow_up", text="yes")).startswith(body("next_step_contact"))
 
 
-async def test_after_a_described_situation_what_now_is_how_to_get_in():
+async def test_after_a_described_situation_what_now_is_to_contact_them_then_how_to_get_in():
     chat = Chat("sv")
     assert (await chat.say("situation_self")).startswith(body("situation_self", "sv"))
     text = await chat.say("follow_up", text="vad nu?")
-    assert text.startswith(body("how_to_get_admitted", "sv"))
+    assert text.startswith(body("next_step_contact", "sv"))
     assert body("goodbye", "sv") not in text and body("no_help_against_will", "sv") not in text
+    text = await chat.say("follow_up", text="ok")
+    assert text.startswith(body("how_to_get_admitted", "sv"))
 
 
 async def test_thanks_in_between_does_not_lose_the_thread():
@@ -194,14 +200,89 @@ async def test_question_marks_alone_get_the_plain_summary():
     assert (await chat.say("follow_up", text="??")).startswith(body("plain_summary"))
 
 
-async def test_in_danger_a_situation_read_as_someone_elses_gets_the_contact_step():
-    text = await Chat().say("situation_other", danger=True)
+async def test_in_danger_a_clear_witness_gets_112_then_the_helpers_steps_never_against_their_will():
+    text = await Chat().say("situation_other", danger=True,
+                            ranking={"situation_other": 0.9, "situation_self": 0.01})
+    assert first_paragraph(text) == body("danger_first")
+    assert body("helper_next_step") in text
+    assert body("situation_other") not in text and body("no_help_against_will") not in text
+
+
+async def test_in_danger_a_situation_perhaps_the_writers_own_gets_the_contact_step():
+    """ "he locked us in" read as someone else's: 112, then contact them yourself."""
+    text = await Chat().say("situation_other", danger=True,
+                            ranking={"situation_other": 0.6, "situation_self": 0.3})
     assert first_paragraph(text) == body("danger_first")
     assert body("danger_contact") in text
-    assert body("situation_other") not in text
+    assert body("situation_other") not in text and body("helper_next_step") not in text
+
+
+async def test_in_danger_a_helper_known_from_earlier_turns_gets_the_helpers_steps():
+    chat = Chat()
+    await chat.say("situation_other")
+    text = await chat.say("situation_other", danger=True,
+                          ranking={"situation_other": 0.6, "situation_self": 0.3})
+    assert body("helper_next_step") in text
 
 
 async def test_a_child_seen_in_danger_opens_with_the_bystanders_112_line():
     text = await Chat().say("minor_victim", danger=True)
     assert first_paragraph(text) == body("danger_first")
     assert body("minor_victim") in text
+
+
+@pytest.mark.parametrize("language, text", [
+    ("en", "i'm 15 and a man makes me sell drugs, who do i go to"),
+    ("fi", "olen 16 ja pomo ei maksa mitään"),
+    ("ru", "мне 15 лет, меня заставляют работать"),
+    ("ar", "عمري ١٦ سنة وصاحب العمل يأخذ راتبي"),
+])
+async def test_a_minor_who_is_the_victim_gets_the_minors_answer_never_your_children(language, text):
+    chat = Chat(language)
+    for intent in ("situation_self", "children", "who_to_contact"):
+        reply = await Chat(language).say(intent, text=text)
+        assert reply.startswith(body("minor_victim", language)), intent
+        assert body("children", language) not in reply
+    # remembered: a later question on what to do is the minor's path (the
+    # minor's answer again, or the next step after it), never the adults'
+    await chat.say("situation_self", text=text)
+    later = await chat.say("children", text="what about me")
+    assert body("minor_victim", language) in later or body("next_step_contact", language) in later
+    assert body("children", language) not in later
+
+
+async def test_someone_elses_age_is_not_a_minor_victim():
+    reply = await Chat().say("situation_other", text="my sister is 15 and works in a restaurant all night")
+    assert reply.startswith(body("situation_other"))
+
+
+async def test_a_situation_with_a_question_the_source_does_not_answer_gets_both():
+    text = "i clean hotels for 2 euros an hour and he keeps my passport. will they deport me if i call?"
+    reply = await Chat().say("situation_self", text=text,
+                             ranking={"situation_self": 0.6, "not_in_source": 0.2})
+    assert reply.startswith(body("situation_self"))
+    assert body("not_in_source") in reply
+    # no question mark, or the classifier sees no such question: the situation alone
+    plain = await Chat().say("situation_self", text=text.replace("?", "."),
+                             ranking={"situation_self": 0.6, "not_in_source": 0.2})
+    assert body("not_in_source") not in plain
+    sure_reply = await Chat().say("situation_self", text=text,
+                                  ranking={"situation_self": 0.95, "not_in_source": 0.01})
+    assert body("not_in_source") not in sure_reply
+
+
+async def test_do_they_speak_my_language_in_my_language_is_about_help_not_a_switch():
+    reply = await Chat("et").say("change_language", text="kas seal räägitakse ka eesti keelt?",
+                                 requested="et")
+    assert reply.startswith(body("language_help", "et"))
+    # naming another language still offers the picker
+    other = await Chat("et").say("change_language", text="...", requested=None)
+    assert body("language_help", "et") not in other
+
+
+async def test_the_same_answer_is_not_given_twice_in_a_row():
+    chat = Chat()
+    first = await chat.say("who_to_contact", text="who do i contact")
+    again = await chat.say("who_to_contact", text="but who do i contact")
+    assert first.startswith(body("who_to_contact"))
+    assert again.startswith(body("how_to_get_admitted"))
