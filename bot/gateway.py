@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import time
+import uuid
 import zlib
 from collections import OrderedDict
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from bot import catalogue
-from bot.settings import Settings
+from bot.settings import MESSAGE_ID, RETRY, Settings
 
 logger = logging.getLogger("bot.gateway")
 
@@ -176,7 +177,11 @@ async def chat(request: web.Request) -> web.Response:
     if len(text) > settings.max_message_chars:
         return error(413, "message_too_long", hint, "ui_message_too_long")
 
-    payload = {"sender": sender, "message": text, "metadata": {"language": hint} if hint else {}}
+    metadata: Dict[str, Any] = {"language": hint} if hint else {}
+    # one id per message, the same on every retry: Rasa answers a retry of a
+    # message it already handled from the conversation (bot/rasa_patches.py)
+    metadata[MESSAGE_ID] = uuid.uuid4().hex
+    payload = {"sender": sender, "message": text, "metadata": metadata}
     messages = await forward(request.app, settings, sender, payload)
     if messages is None:
         return web.json_response({"error": "backend_unavailable", **fallback_body(hint)}, status=503)
@@ -203,6 +208,8 @@ async def forward(app: web.Application, settings: Settings, sender: str, payload
         remaining = deadline - loop.time()
         if remaining <= 0:
             break
+        if attempt:  # the first try may still be running: Rasa must not handle it twice
+            payload = {**payload, "metadata": {**payload.get("metadata", {}), RETRY: True}}
         try:
             async with app[HTTP].post(
                 f"{url}{RASA_WEBHOOK}",

@@ -21,6 +21,14 @@ The ticket lifetime is read here, from ``HELPLINE_LOCK_LIFETIME`` (default
 pod started without it (Kubernetes, a Dockerfile) would make a retried message
 wait longer than the gateway does.
 
+Every change to a conversation's lock (issuing, renewing, serving, removing
+expired tickets, deleting) is a read-modify-write of one Redis key; Rasa does
+it without a transaction, so two instances receiving a message of the same
+conversation at the same moment could both read "no lock", both take ticket
+0 and handle their messages at once (measured: a retried message handled
+twice, 1 run in 2). Here each change runs under a short Redis mutex of that
+conversation (redis-py's ``Lock``, expiring after ``MUTEX_SECONDS``).
+
 Used by endpoints.production.yml (``type: bot.lock_store.HelplineRedisLockStore``).
 """
 from __future__ import annotations
@@ -36,6 +44,9 @@ from rasa.utils.endpoints import EndpointConfig
 
 # A lock key outlives its last use by this many ticket lifetimes.
 KEY_EXPIRY_LIFETIMES = 10
+# The mutex around one change of a conversation's lock: held for a few Redis
+# round trips; expires by itself if its holder dies.
+MUTEX_SECONDS = 5
 
 
 def configured_lifetime(env: Optional[Mapping[str, str]] = None) -> float:
@@ -54,11 +65,25 @@ class HelplineRedisLockStore(RedisLockStore):
         self.lock_lifetime = configured_lifetime()
         self.key_expiry_seconds = int(max(60, KEY_EXPIRY_LIFETIMES * self.lock_lifetime))
 
+    def _mutex(self, conversation_id: Text):
+        return self.red.lock(
+            f"{self.key_prefix}{conversation_id}:mutex", timeout=MUTEX_SECONDS, blocking_timeout=MUTEX_SECONDS
+        )
+
     def issue_ticket(self, conversation_id: Text, lock_lifetime: Optional[float] = None) -> int:
         """A ticket living ``lock_lifetime`` seconds, by default the configured lifetime."""
-        return super().issue_ticket(
-            conversation_id, self.lock_lifetime if lock_lifetime is None else lock_lifetime
-        )
+        with self._mutex(conversation_id):
+            return super().issue_ticket(
+                conversation_id, self.lock_lifetime if lock_lifetime is None else lock_lifetime
+            )
+
+    def update_lock(self, conversation_id: Text) -> None:
+        with self._mutex(conversation_id):
+            super().update_lock(conversation_id)
+
+    def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
+        with self._mutex(conversation_id):
+            super().cleanup(conversation_id, ticket_number)
 
     def lock(
         self, conversation_id: Text, lock_lifetime: Optional[float] = None, wait_time_in_seconds: float = 1
@@ -76,13 +101,14 @@ class HelplineRedisLockStore(RedisLockStore):
         )
 
     def _renew_ticket(self, conversation_id: Text, ticket_number: int) -> None:
-        lock = self.get_lock(conversation_id)
-        if lock is None:
-            return
-        ticket = lock._ticket_for_ticket_number(ticket_number)
-        if ticket is not None:
-            ticket.expires = time.time() + self.lock_lifetime
-            self.save_lock(lock)
+        with self._mutex(conversation_id):
+            lock = self.get_lock(conversation_id)
+            if lock is None:
+                return
+            ticket = lock._ticket_for_ticket_number(ticket_number)
+            if ticket is not None:
+                ticket.expires = time.time() + self.lock_lifetime
+                self.save_lock(lock)
 
     async def _acquire_lock(
         self, conversation_id: Text, ticket: int, wait_time_in_seconds: float

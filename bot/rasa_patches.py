@@ -22,6 +22,12 @@ model is loaded in-process (``make evaluate``, tests).
 4. Log lines redacted (``bot/redact.py``). At debug level Rasa quotes every
    message it receives; with this, a phone number or an address in it reads
    ``[phone]`` or ``[address]`` in the log, as in the tracker store.
+5. A retried message is handled once. The gateway gives every message an id
+   (the same on a retry, which it also marks) and tries another instance when
+   the first does not answer in time, while the first may still be handling
+   it. Under the conversation's lock, a message whose id is already in the
+   conversation is answered with the replies it got, not handled again (it
+   would be stored twice and answered twice).
 """
 from __future__ import annotations
 
@@ -76,6 +82,7 @@ def install() -> None:
 
     redact.install_log_redaction()
     install_action_safety_net()
+    install_retry_once()
     install_prebuilt_response_validator()
     install_event_type_cache()
 
@@ -165,3 +172,70 @@ def install_action_safety_net() -> None:
 
     run_with_contacts._helpline_safety_net = True
     RemoteAction.run = run_with_contacts
+
+
+def replies_to(tracker: Any, message_id: str) -> Optional[List[Dict[str, Any]]]:
+    """The bot's replies to the user message with this id, or None if it is not
+    in the conversation."""
+    from rasa.shared.core.events import BotUttered, UserUttered
+
+    replies: Optional[List[Dict[str, Any]]] = None
+    for event in tracker.events:
+        if isinstance(event, UserUttered):
+            if replies is not None:
+                break
+            if event.message_id == message_id:
+                replies = []
+        elif replies is not None and isinstance(event, BotUttered):
+            data = {k: v for k, v in (event.data or {}).items() if v is not None}
+            replies.append({"text": event.text, **data, **(event.metadata or {})})
+    return replies
+
+
+class AlreadyAnswered(Exception):
+    """This message is already in the conversation: here are its replies."""
+
+    def __init__(self, replies: List[Dict[str, Any]]) -> None:
+        super().__init__("already answered")
+        self.replies = replies
+
+
+def install_retry_once() -> None:
+    """Wrap ``MessageProcessor._handle_message_with_tracker`` and
+    ``handle_message`` (idempotent). The check reads the tracker Rasa has just
+    fetched for the turn (no extra read), under the conversation's lock, for
+    every message that carries the gateway's id; its first try and a retry
+    may reach two instances in either order."""
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.processor import MessageProcessor
+
+    from bot.settings import MESSAGE_ID
+
+    if getattr(MessageProcessor.handle_message, "_helpline_retry_once", False):
+        return
+    original_handle = MessageProcessor.handle_message
+    original_with_tracker = MessageProcessor._handle_message_with_tracker
+
+    @functools.wraps(original_with_tracker)
+    async def handle_message_with_tracker(self, message, tracker):
+        if (message.metadata or {}).get(MESSAGE_ID) == message.message_id:
+            replies = replies_to(tracker, message.message_id)
+            if replies is not None:
+                raise AlreadyAnswered(replies)
+        return await original_with_tracker(self, message, tracker)
+
+    @functools.wraps(original_handle)
+    async def handle_message(self, message):
+        try:
+            return await original_handle(self, message)
+        except AlreadyAnswered as answered:
+            logger.info("A message already answered arrived again (a retry); its replies are sent again.")
+            for reply in answered.replies:
+                await message.output_channel.send_response(message.sender_id, dict(reply))
+            if isinstance(message.output_channel, CollectingOutputChannel):
+                return message.output_channel.messages
+            return None
+
+    handle_message._helpline_retry_once = True
+    MessageProcessor.handle_message = handle_message
+    MessageProcessor._handle_message_with_tracker = handle_message_with_tracker

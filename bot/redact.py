@@ -60,7 +60,7 @@ HETU = re.compile(r"\b\d{6}[-+ABCDEFUVWXY]\d{3}[0-9A-Y]\b", re.IGNORECASE)
 NUMBER_RUN = re.compile(r"(?<![0-9A-Za-z])(?:\+|\(\+?)?\d(?:[ \-./()]{0,2}\d){6,}[xX]?(?![0-9A-Za-z])")
 DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 YEAR_RANGE = re.compile(r"^(?:19|20)\d\d\s?[-–/]\s?(?:19|20)\d\d$")
-PASSPORT = re.compile(r"(?<![\w@.])(?=(?:[A-Za-z]*\d){4})(?=\d*[A-Za-z])[A-Za-z]{0,3}[0-9A-Za-z]*\d[0-9A-Za-z]*(?![\w@])")
+PASSPORT = re.compile(r"(?<![\w@.])(?=[0-9A-Za-z]{6,14}(?![\w@]))(?=(?:[A-Za-z]*\d){4})(?=\d*[A-Za-z])[0-9A-Za-z]+(?![\w@])")
 
 # Self-introductions: the name is the next one to three words (one word, or
 # a short run of Han characters, where words are not spaced).
@@ -285,12 +285,16 @@ def redact(text: Any) -> Any:
     return "".join(out)
 
 
+# Identifiers the bot itself made (the gateway's message id): kept.
+KEPT_KEYS = frozenset({"message_id", "helpline_message_id"})
+
+
 def redact_value(value: Any) -> Any:
-    """Strings anywhere inside dicts and lists, redacted."""
+    """Strings anywhere inside dicts and lists, redacted (the bot's own ids kept)."""
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
-        return {key: redact_value(item) for key, item in value.items()}
+        return {key: item if key in KEPT_KEYS else redact_value(item) for key, item in value.items()}
     if isinstance(value, list):
         return [redact_value(item) for item in value]
     return value

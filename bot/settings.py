@@ -72,6 +72,10 @@ PROFILES = ("embedded", "production")
 # What a tracker store keeps of a message (bot/redact.py): the text with personal
 # data replaced by its kind, or no text at all (intent, language, answer).
 STORE_TEXT = ("redacted", "none")
+# Metadata keys of a message the gateway forwards: its id (the same on every
+# retry) and whether this is a retry (bot/gateway.py, bot/rasa_patches.py).
+MESSAGE_ID = "helpline_message_id"
+RETRY = "helpline_retry"
 # Seconds a conversation's lock ticket lives (bot/lock_store.py): below the
 # gateway's wait for Rasa (HELPLINE_RASA_TIMEOUT, 12 s).
 DEFAULT_LOCK_LIFETIME = 8

@@ -1,13 +1,14 @@
 """The web gateway, with Rasa faked by a local aiohttp server."""
 import asyncio
 import json
+import re
 
 import pytest
 from aiohttp import web
 
 from bot import catalogue
 from bot.gateway import RateLimiter, create_app
-from bot.settings import Settings
+from bot.settings import MESSAGE_ID, RETRY, Settings
 from tests.conftest import contacts_in
 
 SENDER = "tab-1234abcd"
@@ -55,7 +56,10 @@ async def test_a_message_is_forwarded_and_answered(gateway, fake_rasa):
     response = await post(gateway, {"sender": SENDER, "message": "  mitä on ihmiskauppa  "})
     assert response.status == 200
     body = await response.json()
-    assert fake_rasa["received"] == [{"sender": SENDER, "message": "mitä on ihmiskauppa", "metadata": {}}]
+    (received,) = fake_rasa["received"]
+    message_id = received["metadata"].pop(MESSAGE_ID)
+    assert received == {"sender": SENDER, "message": "mitä on ihmiskauppa", "metadata": {}}
+    assert re.fullmatch(r"[0-9a-f]{32}", message_id)
     assert body["language"] == "fi" and body["rtl"] is False
     assert body["messages"][0]["buttons"] == [{"title": "Suomi", "payload": "/x"}]
     assert contacts_in(body["messages"][0]["text"], "fi")
@@ -132,7 +136,7 @@ async def test_script_and_emoji_are_passed_as_plain_text(gateway, fake_rasa):
 async def test_the_page_language_is_passed_on_as_a_hint(gateway, fake_rasa):
     await post(gateway, {"sender": SENDER, "message": "ok", "language": "fi"})
     await post(gateway, {"sender": SENDER, "message": "ok", "language": "xx"})
-    assert [r["metadata"] for r in fake_rasa["received"]] == [{"language": "fi"}, {}]
+    assert [r["metadata"].get("language") for r in fake_rasa["received"]] == ["fi", None]
 
 
 async def test_only_json_is_accepted(gateway, fake_rasa):
@@ -197,3 +201,17 @@ async def test_no_message_text_in_gateway_logs(gateway, fake_rasa, caplog):
     fake_rasa["status"] = 500
     await post(gateway, {"sender": SENDER, "message": "my secret name is Maria"})
     assert "Maria" not in caplog.text and SENDER not in caplog.text
+
+
+async def test_a_retry_carries_the_same_message_id_and_says_it_is_a_retry(gateway, fake_rasa):
+    """The first try times out (it may still be running in Rasa): the second
+    carries the same id, marked as a retry, so Rasa handles the message once."""
+    fake_rasa["delay"] = 0.3  # longer than one attempt's share of the 0.5 s
+    await post(gateway, {"sender": SENDER, "message": "apua"})
+    first, second = fake_rasa["received"][:2]
+    assert first["metadata"][MESSAGE_ID] == second["metadata"][MESSAGE_ID]
+    assert RETRY not in first["metadata"] and second["metadata"][RETRY] is True
+    fake_rasa["received"].clear()
+    fake_rasa["delay"] = 0
+    await post(gateway, {"sender": SENDER, "message": "apua"})
+    assert fake_rasa["received"][0]["metadata"][MESSAGE_ID] != first["metadata"][MESSAGE_ID]

@@ -18,6 +18,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.settings import MESSAGE_ID
+
 logger = logging.getLogger(__name__)
 
 CARRIED = ("language", "rtl")
@@ -66,11 +68,16 @@ class HelplineRestInput(RestInput):
             if len(text) > self.max_message_chars:  # the gateway's limit, here too
                 return response.json({"error": "message_too_long"}, status=413)
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+            # the gateway's id of this message (the same on a retry): the user
+            # event's message_id, so a retry is recognised (bot/rasa_patches.py)
+            message_id = (metadata or {}).get(MESSAGE_ID)
+            message_id = message_id if isinstance(message_id, str) and message_id.isalnum() else None
             collector = LanguageCollectingOutputChannel()
             try:
                 await on_new_message(
                     UserMessage(
-                        text, collector, sender_id, input_channel=self.name(), metadata=metadata
+                        text, collector, sender_id, input_channel=self.name(), metadata=metadata,
+                        message_id=message_id,
                     )
                 )
             except asyncio.CancelledError:
