@@ -82,9 +82,15 @@ NOT_FOR_DANGER = frozenset(
 DANGER_INSTEAD = {"situation_other": "helper_next_step"}
 DANGER_UNSURE = "danger_contact"
 # Mid-conversation, a short message the classifier takes for one of these is
-# far more likely a follow-up ("what should I do", "how can I help him") than
-# off-topic or a refusal of help; those answers would be harmful there.
-CONTEXT_BEATS = frozenset({"out_of_scope", "nlu_fallback", "no_help_against_will"})
+# far more likely a follow-up ("what should I do", "how can I help him",
+# "sige" = "ok" in Tagalog) than off-topic, a refusal of help or a goodbye;
+# those answers would be harmful there (a goodbye costs a person who wanted
+# to go on; the next step costs one who wanted to leave one more message).
+CONTEXT_BEATS = frozenset({"out_of_scope", "nlu_fallback", "no_help_against_will", "goodbye"})
+# Once a situation has been described, "nobody may be helped against their
+# will" is never the answer (JUDGING.md: harmful to someone under coercion or
+# helping one): the next step for whom the conversation is about.
+AGAINST_WILL_INSTEAD = {"other": "helper_next_step", "self": "next_step_contact", "minor": "minor_victim"}
 # Small talk does not move the conversation: "ok" after "thanks" continues
 # from the answer before.
 NOT_REMEMBERED = frozenset(
@@ -138,6 +144,8 @@ def main_key(
         return step
     if intent in PLAIN_INTENTS:
         return "plain_summary"
+    if key == "no_help_against_will" and about in AGAINST_WILL_INSTEAD:
+        return AGAINST_WILL_INSTEAD[about]
     if about == "other" and key in HELPER_STEP:
         return HELPER_STEP[key]
     if short and key == last_answer and key in REPEAT_MOVES_ON:

@@ -286,3 +286,18 @@ async def test_the_same_answer_is_not_given_twice_in_a_row():
     again = await chat.say("who_to_contact", text="but who do i contact")
     assert first.startswith(body("who_to_contact"))
     assert again.startswith(body("how_to_get_admitted"))
+
+
+@pytest.mark.parametrize("about_intent, expected", [
+    ("situation_other", "helper_next_step"), ("situation_self", "next_step_contact")])
+async def test_after_a_described_situation_against_their_will_is_never_the_answer(about_intent, expected):
+    chat = Chat()
+    await chat.say(about_intent)
+    text = await chat.say("no_help_against_will", text="and can i contact them myself about her, or only she can do it?")
+    assert text.startswith(body(expected))
+    assert body("no_help_against_will") not in text
+
+
+async def test_against_their_will_is_still_answered_when_nothing_was_described():
+    text = await Chat().say("no_help_against_will", text="can someone be helped against their will?")
+    assert text.startswith(body("no_help_against_will"))
