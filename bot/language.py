@@ -67,7 +67,7 @@ class Detection:
 
     code: Optional[str]  # the message's language: best guess among ours, or None
     confident: bool  # sure enough to switch the conversation's language
-    source: str  # "script", "model" or "none"
+    source: str  # "script", "vocabulary", "model", "romanised" or "none"
     unsupported: bool = False  # written in a language we do not support
     probability: float = 0.0
     requested: Optional[str] = None  # a language the message asks for explicitly
@@ -114,6 +114,11 @@ def script_of(char: str) -> Optional[str]:
 
 
 ROMANISED = "-latn"
+# A whole message of at most this many words that is, word for word, a
+# training text of one language only ("moi", "kamusta", "namaste"): that
+# language is the best guess (one word is still not "confident": the picker
+# is offered). Character n-grams alone read "moi" as French.
+SHORT_TEXT_WORDS = 2
 
 
 def romanised_class(code: str) -> str:
@@ -244,8 +249,9 @@ def raw_langdetect(text: str) -> Optional[str]:
 class LanguageIdentifier:
     """Tells which supported language a message is in, and how sure it is."""
 
-    def __init__(self, model: NgramModel) -> None:
+    def __init__(self, model: NgramModel, short_texts: Optional[Mapping[str, str]] = None) -> None:
         self.model = model
+        self.short_texts: Dict[str, str] = dict(short_texts or {})
         self.languages = catalogue.languages()
         self._by_langdetect = {lang.langdetect: code for code, lang in self.languages.items()}
         self._by_script: Dict[str, List[str]] = defaultdict(list)
@@ -270,13 +276,18 @@ class LanguageIdentifier:
     @classmethod
     def train(cls, texts_by_language: Mapping[str, Iterable[str]]) -> "LanguageIdentifier":
         classes: Dict[str, List[str]] = defaultdict(list)
+        short: Dict[str, set] = defaultdict(set)
         languages = catalogue.languages()
         for code, texts in texts_by_language.items():
             romanised = code in languages and languages[code].romanised
             for text in texts:
                 latin = romanised and dominant_script(normalise(text)) == "latin"
                 classes[romanised_class(code) if latin else code].append(text)
-        return cls(NgramModel.fit(classes))
+                key = " ".join(words(normalise(text)))
+                if key and len(key.split()) <= SHORT_TEXT_WORDS:
+                    short[key].add(romanised_class(code) if latin else code)
+        unique = {text: next(iter(codes)) for text, codes in short.items() if len(codes) == 1}
+        return cls(NgramModel.fit(classes), unique)
 
     def requested_language(self, normalised: str) -> Optional[str]:
         """A language asked for by a phrase, or by its bare name as the whole message."""
@@ -305,10 +316,15 @@ class LanguageIdentifier:
         if len(candidates) == 1:
             return Detection(candidates[0], len(letters) >= 2, "script", probability=1.0)
 
+        text_words = words(clean)
+        known = self.short_texts.get(" ".join(text_words)) if len(text_words) <= SHORT_TEXT_WORDS else None
+        if known in candidates:
+            code = known[: -len(ROMANISED)] if known.endswith(ROMANISED) else known
+            confident = len(text_words) >= 2 and len(letters) >= CONFIDENT_MIN_LETTERS
+            return Detection(code, confident, "vocabulary", probability=1.0)
         model_post = self.model.posteriors(list(ngrams(clean)), candidates)
         best = max(model_post, key=model_post.get)
         probability = model_post[best]
-        text_words = words(clean)
         may_be_unsupported = (
             len(letters) >= UNSUPPORTED_MIN_LETTERS
             and len(text_words) >= 3
@@ -354,11 +370,13 @@ class LanguageIdentifier:
         return Detection(best, confident, "model", probability=probability)
 
     def as_dict(self) -> Dict[str, object]:
-        return self.model.as_dict()
+        return {**self.model.as_dict(), "short_texts": self.short_texts}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> "LanguageIdentifier":
-        return cls(NgramModel.from_dict(data))
+        data = dict(data)
+        short_texts = data.pop("short_texts", {})
+        return cls(NgramModel.from_dict(data), short_texts)
 
 
 def catalogue_texts() -> Dict[str, List[str]]:

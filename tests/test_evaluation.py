@@ -83,3 +83,30 @@ def test_the_split_is_frozen_by_case_id():
     assert situations.case_split({"id": "fi-01", "split": "test"}) == "test"
     shares = [situations.split_of(f"xx-{i}") for i in range(1000)]
     assert 0.5 < shares.count("test") / 1000 < 0.7
+
+
+# What people type first, by language (ambiguous ones like "salut", used in
+# French and Romanian, are left out).
+GREETINGS = {
+    "fi": ["moi", "hei", "terve", "moikka"], "sv": ["hej", "hejsan", "tjena"], "en": ["hi", "hello"],
+    "ru": ["привет", "здравствуйте"], "uk": ["привіт", "вітаю"], "et": ["tere", "tervist"],
+    "ar": ["مرحبا", "السلام عليكم"], "so": ["salaan", "iska warran"], "fa": ["سلام", "درود"],
+    "fr": ["bonjour", "bonsoir"], "es": ["hola", "buenas"], "tr": ["merhaba", "selam"],
+    "th": ["สวัสดี", "สวัสดีครับ"], "vi": ["xin chào", "chào bạn"], "zh": ["你好", "您好"],
+    "pl": ["cześć", "dzień dobry"], "ro": ["bună", "bună ziua"], "bg": ["здравей", "здрасти"],
+    "tl": ["kamusta", "kumusta"], "ne": ["नमस्ते", "namaste"],
+}
+
+
+def test_common_greetings_get_the_right_best_guess(trained_model):
+    async def run():
+        agent = await evaluate.load(trained_model)
+        wrong = []
+        for code, greetings in GREETINGS.items():
+            for text in greetings:
+                detected = ((await agent.parse_message(text)).get("language") or {}).get("code")
+                if detected != code:
+                    wrong.append((text, code, detected))
+        return wrong
+
+    assert asyncio.run(run()) == []

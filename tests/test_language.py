@@ -172,3 +172,21 @@ def test_romanised_writing_is_its_own_language_answered_in_its_script():
     # and a Latin-script language is still itself
     assert identifier.identify("who do i contact now please").code == "en"
     assert identifier.identify("kehen otan yhteyttä nyt").code == "fi"
+
+
+def test_a_short_message_that_is_one_languages_training_text_is_that_language():
+    """'moi' reads as French by its letters; it is a Finnish greeting. One word
+    stays unsure (the picker is offered); two known words are enough."""
+    data = {k: list(v) for k, v in SMALL.items()}
+    data["fi"] += ["moi", "moi moi"]
+    data["en"] += ["ok"]
+    data["sv"] += ["ok"]
+    trained = LanguageIdentifier.train(data)
+    one = trained.identify("Moi!")
+    assert (one.code, one.confident, one.source) == ("fi", False, "vocabulary")
+    two = trained.identify("moi moi")
+    assert (two.code, two.confident) == ("fi", True)
+    # a text two languages share is left to the letters
+    assert trained.identify("ok").source != "vocabulary"
+    again = LanguageIdentifier.from_dict(trained.as_dict())
+    assert again.identify("moi") == one
