@@ -23,12 +23,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from typing import Optional
+from typing import List, Optional
 
-from bot.settings import Settings, SettingError
+from bot.settings import CHANNEL_STATE_PREFIX, CONVERSATION_STATE, Settings, SettingError
 
 logger = logging.getLogger("bot.retention")
 EVENTS_TABLE = "events"
+# the messaging channels (bot/channels), by the prefix of their pseudonyms
+CHANNEL_PLATFORMS = ("telegram", "whatsapp", "messenger")
 
 
 def engine_for(settings: Settings, database: Optional[str] = None):
@@ -101,18 +103,57 @@ def purge(settings: Settings, older_than_days: Optional[float] = None, now: Opti
         return len(senders)
 
 
+class ChannelStateError(RuntimeError):
+    """The channel state of a conversation could not be deleted from Redis."""
+
+
+def channel_state_keys(sender_id: str) -> List[str]:
+    """The Redis keys of a messaging conversation's state (its platform address,
+    its last numbered options; bot/channels/rendering.py), from its pseudonym
+    (``telegram-…``, ``whatsapp-…``, ``messenger-…``); none for other senders."""
+    platform = sender_id.split("-", 1)[0] if "-" in sender_id else ""
+    if platform not in CHANNEL_PLATFORMS:
+        return []
+    return [f"{CHANNEL_STATE_PREFIX}:{platform}:{store}:{sender_id}" for store in CONVERSATION_STATE]
+
+
+def forget_channel_state(settings: Settings, sender_id: str) -> int:
+    """Delete a messaging conversation's state from Redis now (it would expire
+    within a day anyway). Returns how many keys were deleted."""
+    keys = channel_state_keys(sender_id)
+    if not keys:
+        return 0
+    import redis
+
+    client = redis.Redis(
+        host=settings.redis_host, port=settings.redis_port, db=settings.redis_db,
+        password=settings.redis_password or None, socket_connect_timeout=5, socket_timeout=5,
+    )
+    try:
+        return client.delete(*keys)
+    except redis.RedisError as problem:
+        raise ChannelStateError(
+            f"Redis not reached ({type(problem).__name__}): the conversation's channel state "
+            "(platform address, numbered options) was not deleted now; it expires within a day"
+        ) from None
+    finally:
+        client.close()
+
+
 def delete_conversation(settings: Settings, sender_id: str) -> int:
-    """Delete one conversation. Returns the number of events removed (production)
-    or 1/0 for the embedded profile (whether Rasa accepted the deletion)."""
+    """Delete one conversation. Returns the number of events removed (production;
+    with the channel state in Redis) or 1/0 for the embedded profile (whether
+    Rasa accepted the deletion)."""
     if settings.profile == "production":
         import sqlalchemy as sa
 
         with events_table(settings) as (engine, events):
-            if events is None:
-                return 0
-            with engine.begin() as connection:
-                result = connection.execute(sa.delete(events).where(events.c.sender_id == sender_id))
-                return result.rowcount
+            removed = 0
+            if events is not None:
+                with engine.begin() as connection:
+                    result = connection.execute(sa.delete(events).where(events.c.sender_id == sender_id))
+                    removed = result.rowcount
+        return removed + forget_channel_state(settings, sender_id)
     if not settings.rasa_api_token:
         raise SettingError(
             "Deleting a conversation from the embedded profile goes through Rasa's API: "
@@ -176,6 +217,9 @@ def main(argv=None) -> int:
     except (SettingError, urllib.error.URLError) as problem:
         print(f"Error: {problem}", file=sys.stderr)
         return 2
+    except ChannelStateError as problem:
+        print(f"Error: {problem}", file=sys.stderr)
+        return 1
     return 0
 
 

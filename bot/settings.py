@@ -76,6 +76,11 @@ STORE_TEXT = ("redacted", "none")
 # retry) and whether this is a retry (bot/gateway.py, bot/rasa_patches.py).
 MESSAGE_ID = "helpline_message_id"
 RETRY = "helpline_retry"
+# The messaging channels' state in Redis (production profile; bot/channels/rendering.py):
+# key f"{CHANNEL_STATE_PREFIX}:{platform}:{store}:{id}", each with an expiry.
+# The stores kept per conversation (by sender id) are deleted with it (bot/retention.py).
+CHANNEL_STATE_PREFIX = "helpline:channel"
+CONVERSATION_STATE = ("addresses", "options")
 # Seconds a conversation's lock ticket lives (bot/lock_store.py): below the
 # gateway's wait for Rasa (HELPLINE_RASA_TIMEOUT, 12 s).
 DEFAULT_LOCK_LIFETIME = 8

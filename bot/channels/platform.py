@@ -6,8 +6,10 @@ renders the whole message (chunks, contact block, buttons) for that platform.
 
 ``PlatformInput``: settings from the environment only (never credentials.yml),
 switched off without them, the per-conversation memory (the real address
-behind each pseudonym, the last numbered options, messages already seen) and
-one output channel.
+behind each pseudonym, the last numbered options, messages already seen: in
+Redis in the production profile, so any Rasa instance may get any message or
+retry, in memory in the embedded one; ``rendering.channel_store``) and one
+output channel.
 """
 from __future__ import annotations
 
@@ -18,6 +20,13 @@ from bot.channels import rendering
 from bot.channels.rendering import ChannelSettingError
 
 logger = logging.getLogger(__name__)
+
+# How long the channels remember (seconds): the address behind a pseudonym and
+# the last numbered options for a day after the person's last message, the
+# platform's message ids for an hour (docs/channels.md).
+ADDRESS_SECONDS = 24 * 3600
+OPTIONS_SECONDS = 24 * 3600
+SEEN_SECONDS = 3600
 
 
 class RenderedOutput:
@@ -86,9 +95,13 @@ class PlatformInput:
 
     def _remember_platform(self, settings: Any) -> None:
         self.settings = settings
-        self.addresses: rendering.BoundedStore = rendering.BoundedStore()
-        self.options = rendering.OptionMemory()
-        self.seen: rendering.BoundedStore = rendering.BoundedStore(ttl=3600)
+        # personal data (chat ids, phone numbers): kept for a day at most
+        self.addresses = rendering.channel_store(self.PLATFORM, "addresses", ttl=ADDRESS_SECONDS)
+        self.options = rendering.OptionMemory(
+            store=rendering.channel_store(self.PLATFORM, "options", ttl=OPTIONS_SECONDS)
+        )
+        # the platform's own message ids (update_id, MessageSid, mid): retries come within the hour
+        self.seen = rendering.channel_store(self.PLATFORM, "seen", ttl=SEEN_SECONDS)
         self._output = None
         logger.info("%s channel is %s.", self.LABEL, "on" if settings else "off (no variables set)")
 

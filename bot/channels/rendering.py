@@ -16,8 +16,10 @@ Rendering (pure functions, unit-tested in ``tests/channels/test_rendering.py``):
 
 Shared by ``telegram.py``, ``whatsapp.py`` and ``messenger.py``: reading a
 channel's settings from the environment (all variables or none), pseudonymous
-sender ids, bounded in-memory stores (addresses, numbered options, seen
-message ids) and a small HTTP client that never logs what it sends.
+sender ids, the channels' memories (addresses, numbered options, seen message
+ids: ``channel_store`` gives one in Redis, shared by every Rasa instance, in
+the production profile, and one in this process's memory otherwise; both
+forget after a time) and a small HTTP client that never logs what it sends.
 """
 from __future__ import annotations
 
@@ -25,14 +27,16 @@ import asyncio
 import hashlib
 import hmac
 import ipaddress
+import json
 import logging
+import math
 import os
 import re
 import time
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Dict, Generic, List, Mapping, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Callable, Dict, Generic, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 from urllib.parse import urlsplit
 
 from rasa.shared.exceptions import RasaException
@@ -347,11 +351,170 @@ class BoundedStore(Generic[K, V]):
         return len(self._items)
 
 
-class OptionMemory:
-    """The numbered options last sent to each conversation (bounded, in memory)."""
+class RedisUnavailable(Exception):
+    """Redis failed just now, or recently (then it is not tried for a while)."""
 
-    def __init__(self, max_items: int = 10_000, ttl: float = 24 * 3600) -> None:
-        self._store: BoundedStore[str, List[str]] = BoundedStore(max_items, ttl)
+
+class RedisConnection:
+    """One Redis client per process for the channels' memories. After a failure
+    Redis is left alone for ``retry_after`` seconds (a Redis that hangs would
+    otherwise hold up every message by its timeout, several times); the
+    failure is logged once, by its type only."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 6379,
+        db: int = 0,
+        password: Optional[str] = None,
+        timeout: float = 0.5,
+        retry_after: float = 5.0,
+    ) -> None:
+        import redis
+
+        self.client = redis.Redis(
+            host=host, port=port, db=db, password=password or None,
+            socket_connect_timeout=timeout, socket_timeout=timeout,
+        )
+        self.retry_after = retry_after
+        self._paused_until = 0.0
+
+    def call(self, operation: Callable[[Any], Any]) -> Any:
+        """``operation(client)``; RedisUnavailable when Redis fails or failed recently."""
+        import redis
+
+        if time.monotonic() < self._paused_until:
+            raise RedisUnavailable()
+        try:
+            return operation(self.client)
+        except (redis.RedisError, OSError) as problem:
+            logger.error(
+                "Channel memory: Redis failed (%s); this instance's own memory is used for %g s.",
+                type(problem).__name__, self.retry_after,
+            )
+            self._paused_until = time.monotonic() + self.retry_after
+            raise RedisUnavailable() from None
+
+
+class RedisStore(Generic[K, V]):
+    """BoundedStore's interface, in Redis: shared by every Rasa instance.
+
+    One key per entry, ``<namespace>:<key>``, its value JSON (a tuple comes
+    back as a list), with a Redis expiry of ``ttl`` seconds from the last
+    ``put`` (``max_items`` bounds only the local copy; Redis is bounded by the
+    expiry). ``seen`` is one ``SET NX EX``: of two instances given the same
+    id at once, exactly one hears "new".
+
+    When Redis fails, the person's message is still answered: this instance
+    falls back to its own copy of what it put (a BoundedStore), so an address
+    put for a message is there for its answer, and an id is seen again only
+    if this instance saw it (a retry reaching another instance then is
+    answered twice rather than not at all).
+    """
+
+    def __init__(
+        self, connection: RedisConnection, namespace: str, max_items: int = 10_000, ttl: float = 24 * 3600
+    ) -> None:
+        self.connection = connection
+        self.namespace = namespace
+        self.max_items = max_items
+        self.ttl = ttl
+        self.expiry = max(1, math.ceil(ttl))  # whole seconds; never shorter than ttl
+        self.local: BoundedStore[K, V] = BoundedStore(max_items, ttl)
+
+    def key(self, key: K) -> str:
+        return f"{self.namespace}:{key}"
+
+    @staticmethod
+    def _decode(raw: Optional[bytes]) -> Optional[V]:
+        if raw is None:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:  # not ours: as if absent
+            return None
+
+    def put(self, key: K, value: V) -> None:
+        self.local.put(key, value)
+        encoded = json.dumps(value)
+        try:
+            self.connection.call(lambda r: r.set(self.key(key), encoded, ex=self.expiry))
+        except RedisUnavailable:
+            pass
+
+    def get(self, key: K) -> Optional[V]:
+        try:
+            raw = self.connection.call(lambda r: r.get(self.key(key)))
+        except RedisUnavailable:
+            return self.local.get(key)
+        return self._decode(raw)
+
+    def pop(self, key: K) -> Optional[V]:
+        kept = self.local.pop(key)
+
+        def get_and_delete(r: Any) -> Any:
+            pipeline = r.pipeline(transaction=True)  # GETDEL, on any Redis version
+            pipeline.get(self.key(key))
+            pipeline.delete(self.key(key))
+            return pipeline.execute()[0]
+
+        try:
+            raw = self.connection.call(get_and_delete)
+        except RedisUnavailable:
+            return kept
+        return self._decode(raw)
+
+    def seen(self, key: K) -> bool:
+        """True when ``key`` was seen before, by any instance; remembers it otherwise."""
+        try:
+            new = self.connection.call(lambda r: r.set(self.key(key), "true", nx=True, ex=self.expiry))
+        except RedisUnavailable:
+            return self.local.seen(key)
+        self.local.put(key, True)  # type: ignore[arg-type]
+        return not new
+
+
+Store = Union[BoundedStore, RedisStore]
+
+_connections: Dict[Tuple[str, int, int, str], RedisConnection] = {}
+
+
+def redis_connection(env: Optional[Mapping[str, str]] = None) -> RedisConnection:
+    """This process's connection to the Redis of ``HELPLINE_REDIS_*`` (bot/settings.py)."""
+    from bot.settings import Settings
+
+    settings = Settings.from_env(env)
+    where = (settings.redis_host, settings.redis_port, settings.redis_db, settings.redis_password)
+    if where not in _connections:
+        _connections[where] = RedisConnection(*where)
+    return _connections[where]
+
+
+def channel_store(
+    platform: str,
+    name: str,
+    max_items: int = 10_000,
+    ttl: float = 24 * 3600,
+    env: Optional[Mapping[str, str]] = None,
+) -> Store:
+    """Where a channel keeps one kind of state (``name``: addresses, options,
+    seen): in Redis, shared by every Rasa instance, under
+    ``helpline:channel:<platform>:<name>:`` in the production profile; in this
+    process's memory in the embedded one. Either forgets after ``ttl`` seconds."""
+    from bot.settings import CHANNEL_STATE_PREFIX, Settings
+
+    if Settings.from_env(env).profile == "production":
+        namespace = f"{CHANNEL_STATE_PREFIX}:{platform}:{name}"
+        return RedisStore(redis_connection(env), namespace, max_items, ttl)
+    return BoundedStore(max_items, ttl)
+
+
+class OptionMemory:
+    """The numbered options last sent to each conversation, in ``store`` (a
+    BoundedStore or a RedisStore; by default a BoundedStore)."""
+
+    def __init__(self, max_items: int = 10_000, ttl: float = 24 * 3600, store: Optional[Store] = None) -> None:
+        self._store: Store = store if store is not None else BoundedStore(max_items, ttl)
 
     def remember(self, sender_id: str, payloads: Sequence[str]) -> None:
         """The options of the latest bot message; a message without any clears them."""

@@ -1,4 +1,5 @@
-"""The production profile on this machine: PostgreSQL, Redis, two Rasa instances."""
+"""The production profile on this machine: PostgreSQL, Redis, two Rasa instances,
+with the messaging channels on against the local stand-in of their APIs."""
 from __future__ import annotations
 
 import socket
@@ -10,6 +11,8 @@ import pytest
 from bot import retention
 from bot.settings import Settings
 from bot.stack import Stack
+from tests.channels import conftest as channels
+from tests.channels.conftest import StandIn
 from tests.conftest import MODEL
 
 
@@ -62,8 +65,40 @@ def production_settings():
     engine.dispose()
 
 
+# What Twilio signs: the public address in front of every Rasa instance.
+PUBLIC_URL = "https://helpline.example.test"
+
+
 @pytest.fixture(scope="session")
-def production_stack(production_settings, tmp_path_factory):
+def production_standin():
+    """The platforms' APIs stood in (tests/channels/conftest.py), for both instances."""
+    server = StandIn().start()
+    yield server
+    server.stop()
+
+
+def channel_environment(standin: StandIn) -> dict:
+    """The three messaging channels on, as the chart switches them on, their APIs stood in."""
+    return {
+        "HELPLINE_TELEGRAM_TOKEN": channels.TELEGRAM_TOKEN,
+        "HELPLINE_TELEGRAM_WEBHOOK_SECRET": channels.TELEGRAM_SECRET,
+        "HELPLINE_TELEGRAM_API_URL": f"{standin.url}/telegram",
+        "HELPLINE_TWILIO_ACCOUNT_SID": channels.TWILIO_SID,
+        "HELPLINE_TWILIO_AUTH_TOKEN": channels.TWILIO_TOKEN,
+        "HELPLINE_TWILIO_WHATSAPP_NUMBER": channels.TWILIO_NUMBER,
+        "HELPLINE_TWILIO_API_URL": f"{standin.url}/twilio",
+        "HELPLINE_PUBLIC_URL": PUBLIC_URL,
+        "HELPLINE_MESSENGER_PAGE_TOKEN": channels.MESSENGER_PAGE_TOKEN,
+        "HELPLINE_MESSENGER_APP_SECRET": channels.MESSENGER_APP_SECRET,
+        "HELPLINE_MESSENGER_VERIFY_TOKEN": channels.MESSENGER_VERIFY_TOKEN,
+        "HELPLINE_MESSENGER_API_URL": f"{standin.url}/messenger/{channels.GRAPH_VERSION}",
+    }
+
+
+@pytest.fixture(scope="session")
+def production_stack(production_settings, production_standin, tmp_path_factory):
+    """Two Rasa instances (and action servers), the gateway, and the messaging channels."""
     log_dir = Path(tmp_path_factory.mktemp("production-logs"))
-    with Stack(production_settings, log_dir=log_dir) as stack:
+    env = channel_environment(production_standin)
+    with Stack(production_settings, log_dir=log_dir, extra_env=env) as stack:
         yield stack
