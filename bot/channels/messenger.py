@@ -259,6 +259,9 @@ class HelplineMessengerInput(PlatformInput, FacebookInput):
                         await on_new_message(
                             UserMessage(text, output, sender_id, input_channel=self.name())
                         )
+                        mid = (event.get("message") or {}).get("mid")
+                        if isinstance(mid, str):
+                            self.seen.confirm(mid)  # handled: a redelivery is a duplicate
                     except asyncio.CancelledError:
                         logger.error("Messenger: handling a message timed out.")
                     except Exception as problem:  # logged without the message text

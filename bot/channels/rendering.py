@@ -347,8 +347,16 @@ class BoundedStore(Generic[K, V]):
         self.put(key, True)  # type: ignore[arg-type]
         return False
 
+    def confirm(self, key: K) -> None:
+        """The message with this id was handled (in memory: already remembered)."""
+
     def __len__(self) -> int:
         return len(self._items)
+
+
+# How long a platform message id is claimed while a pod handles it (longer
+# than a turn can take: the gateway and Rasa give up after 12 s).
+CLAIM_SECONDS = 60
 
 
 class RedisUnavailable(Exception):
@@ -465,13 +473,23 @@ class RedisStore(Generic[K, V]):
         return self._decode(raw)
 
     def seen(self, key: K) -> bool:
-        """True when ``key`` was seen before, by any instance; remembers it otherwise."""
+        """True when ``key`` was seen before, by any instance; claims it otherwise.
+
+        The claim lasts ``CLAIM_SECONDS`` until :meth:`confirm` (the message was
+        handled) makes it last the store's expiry: if the pod handling it dies,
+        the platform's later retry is handled by another pod, not dropped."""
         try:
-            new = self.connection.call(lambda r: r.set(self.key(key), "true", nx=True, ex=self.expiry))
+            new = self.connection.call(lambda r: r.set(self.key(key), "true", nx=True, ex=min(CLAIM_SECONDS, self.expiry)))
         except RedisUnavailable:
             return self.local.seen(key)
         self.local.put(key, True)  # type: ignore[arg-type]
         return not new
+
+    def confirm(self, key: K) -> None:
+        try:
+            self.connection.call(lambda r: r.expire(self.key(key), self.expiry))
+        except RedisUnavailable:
+            pass
 
 
 Store = Union[BoundedStore, RedisStore]

@@ -220,6 +220,8 @@ class HelplineTelegramInput(PlatformInput, TelegramInput):
                 await on_new_message(
                     UserMessage(text, output, sender_id, input_channel=self.name())
                 )
+                if isinstance(update.get("update_id"), int):
+                    self.seen.confirm(update["update_id"])  # handled: a retry is a duplicate
             except asyncio.CancelledError:
                 logger.error("Telegram: handling a message timed out.")
             except Exception as problem:  # logged without the message text

@@ -201,6 +201,8 @@ class HelplineWhatsAppInput(PlatformInput, TwilioInput):
                 await on_new_message(
                     UserMessage(text, self.get_output_channel(), sender_id, input_channel=self.name())
                 )
+                if message_sid:
+                    self.seen.confirm(message_sid)  # handled: a retry is a duplicate
             except asyncio.CancelledError:
                 logger.error("WhatsApp: handling a message timed out.")
             except Exception as problem:  # logged without the message text

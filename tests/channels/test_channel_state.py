@@ -179,3 +179,15 @@ def test_after_a_failure_redis_is_tried_again_later(client, platform, monkeypatc
     now = time.monotonic()
     monkeypatch.setattr(rendering.time, "monotonic", lambda: now + 6)
     assert store.seen("c") is False and client.get(store.key("c")) == b"true"  # back on Redis
+
+
+def test_a_claimed_id_is_free_again_if_its_handler_never_confirms(client, platform):
+    """A pod that dies while handling a message must not make the platform's
+    later retry a 'duplicate' for an hour: the claim is short until confirmed."""
+    store = store_for(platform, "seen", ttl=3600)
+    key = f"claim-{uuid.uuid4().hex}"
+    assert store.seen(key) is False
+    assert 0 < client.ttl(store.key(key)) <= rendering.CLAIM_SECONDS
+    store.confirm(key)
+    assert client.ttl(store.key(key)) > rendering.CLAIM_SECONDS
+    assert store.seen(key) is True
