@@ -301,6 +301,12 @@ def redact_value(value: Any) -> Any:
 
 
 NOT_STORED = ""
+# Set in the stored parse data: this message has been redacted (or emptied).
+STORED_MARK = "helpline_stored"
+# Parse data made by the classifiers, not copied from the message.
+DERIVED_KEYS = frozenset(
+    {"intent", "intent_ranking", "language", "danger", "response_selector", "message_id", "helpline_stored"}
+)
 
 
 def stored_user_event(data: Dict[str, Any], keep_text: bool = True) -> Dict[str, Any]:
@@ -316,9 +322,10 @@ def stored_user_event(data: Dict[str, Any], keep_text: bool = True) -> Dict[str,
     if keep_text:
         data["text"] = redact(data.get("text"))
         data["metadata"] = redact_value(data.get("metadata"))
-        # intent and language names have no personal data; everything else
-        # in the parse (its text, entities, a copy of the metadata) is redacted
-        parse = redact_value(parse)
+        # what the classifiers made of it (intent, ranking, language, danger)
+        # holds no text of the person's; everything else in the parse (its
+        # text, entities, the copy of the metadata, anything unknown) is redacted
+        parse = {k: (v if k in DERIVED_KEYS else redact_value(v)) for k, v in parse.items()}
     else:
         data["text"] = NOT_STORED
         data["metadata"] = {}
@@ -326,8 +333,8 @@ def stored_user_event(data: Dict[str, Any], keep_text: bool = True) -> Dict[str,
             parse["text"] = NOT_STORED
         parse["entities"] = []
         parse["metadata"] = {}
-    if parse:
-        data["parse_data"] = parse
+    parse[STORED_MARK] = "redacted" if keep_text else "none"
+    data["parse_data"] = parse
     return data
 
 

@@ -46,13 +46,17 @@ def keeps_text() -> bool:
 
 def stored_event(event: Event, keep_text: bool) -> Event:
     """The event as it may be stored: a user message redacted, others as they are."""
-    if not isinstance(event, UserUttered):
-        return event
+    if not isinstance(event, UserUttered) or (event.parse_data or {}).get(redact.STORED_MARK):
+        return event  # not a message, or read back from the store: already done
     return Event.from_parameters(redact.stored_user_event(event.as_dict(), keep_text))
 
 
 def stored_view(tracker: DialogueStateTracker) -> DialogueStateTracker:
-    """A copy of the tracker whose user messages are what may be stored."""
+    """A copy of the tracker whose user messages are what may be stored.
+
+    Messages read back from the store carry the mark of having been redacted
+    and are not redacted again on every turn (that cost the most time in a
+    profile of a long conversation); only new ones are."""
     keep_text = keeps_text()
     view = copy.copy(tracker)
     view.events = deque(stored_event(event, keep_text) for event in tracker.events)

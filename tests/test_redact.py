@@ -178,3 +178,17 @@ def test_rasa_structlog_lines_are_redacted(caplog):
         structlog.get_logger().debug("processor.message.parse", parse_data_text="soita 040 123 4567")
     assert "processor.message.parse" in caplog.text
     assert "123 4567" not in caplog.text and "[phone]" in caplog.text
+
+
+def test_a_message_read_back_from_the_store_is_not_redacted_again_but_a_new_one_is(monkeypatch):
+    monkeypatch.delenv("HELPLINE_STORE_TEXT", raising=False)
+    store = ExpiringInMemoryTrackerStore(Domain.empty())
+    asyncio.run(store.save(tracker_with("soita 040 123 4567")))
+    tracker = asyncio.run(store.retrieve("someone"))
+    stored_first = tracker.events[-1]
+    assert stored_first.text == "soita [phone]" and stored_first.parse_data[redact.STORED_MARK] == "redacted"
+    tracker.update(UserUttered("mail maria.k@example.org", {"name": "follow_up"}, [],
+                               {"text": "mail maria.k@example.org", "intent": {"name": "follow_up"}}))
+    asyncio.run(store.save(tracker))
+    dump = stored_text(store)
+    assert "maria.k@example.org" not in dump and "[email]" in dump and "soita [phone]" in dump
