@@ -291,6 +291,17 @@ def bench_stock(levels: List[int], turns: int, work: Path, tiny: bool) -> System
     return result
 
 
+def per_message_seconds(handle, texts: List[str], repeats: int) -> List[float]:
+    """The time ``handle(text)`` takes, for each text, ``repeats`` times over."""
+    timings = []
+    for _ in range(repeats):
+        for text in texts:
+            started = time.perf_counter()
+            handle(text)
+            timings.append(time.perf_counter() - started)
+    return timings
+
+
 def bench_nlu(model: Path, repeats: int) -> Dict[str, float]:
     """In-process parse latency of our model (all layers), and language detection
     and the danger layer alone per message."""
@@ -322,14 +333,9 @@ def bench_nlu(model: Path, repeats: int) -> Dict[str, float]:
     for code, lines in catalogue_texts().items():
         corpus[code].extend(lines)
     identifier = LanguageIdentifier.train(corpus)
-    detection = []
     for text in texts:
         identifier.identify(text)
-    for _ in range(repeats):
-        for text in texts:
-            started = time.perf_counter()
-            identifier.identify(text)
-            detection.append(time.perf_counter() - started)
+    detection = per_message_seconds(identifier.identify, texts, repeats)
     # the danger layer (issue 12) as the component holds it, trained the same way
     from bot import danger
 
@@ -341,12 +347,7 @@ def bench_nlu(model: Path, repeats: int) -> Dict[str, float]:
     ]
     positives, negatives, patterns = danger.training_sets(examples, danger.all_data())
     danger_model = danger.DangerModel.train(positives, negatives, patterns, threshold=0.5)
-    danger_times = []
-    for _ in range(repeats):
-        for text in texts:
-            started = time.perf_counter()
-            danger_model.assess(text)
-            danger_times.append(time.perf_counter() - started)
+    danger_times = per_message_seconds(danger_model.assess, texts, repeats)
     # redaction of what is stored (issue 13), per message: the benchmark's
     # messages and the labelled ones full of numbers and addresses (tests/pii)
     import yaml
@@ -358,12 +359,7 @@ def bench_nlu(model: Path, repeats: int) -> Dict[str, float]:
         for path in sorted((ROOT / "tests" / "pii").glob("*.yml"))
         for m in yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
     ]
-    redaction_times = []
-    for _ in range(repeats):
-        for text in stored:
-            started = time.perf_counter()
-            redact.redact(text)
-            redaction_times.append(time.perf_counter() - started)
+    redaction_times = per_message_seconds(redact.redact, stored, repeats)
     return {
         "messages": len(texts),
         "redaction_p50_ms": round(percentile(redaction_times, 50) * 1000, 3),

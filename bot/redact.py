@@ -35,6 +35,7 @@ from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import phonenumbers
+import regex
 from stdnum import iban as stdnum_iban
 from stdnum import luhn
 
@@ -85,11 +86,11 @@ NAME_CUES = [
 ]
 NAME_CUE_ATTACHED = re.compile(r"(?:我叫|我的名字是|我的名字叫|我是|本人叫|名叫)\s*([\u4e00-\u9fff]{2,4})")
 THAI_NAME = re.compile(r"(?<!ของ)(?:ฉันชื่อ|ผมชื่อ|ดิฉันชื่อ|หนูชื่อ|ชื่อของฉันคือ|ชื่อของผมคือ|ชื่อของฉัน|ชื่อของผม)\s*([\u0e00-\u0e7f]{2,20}(?:\s+[\u0e00-\u0e7f]{2,20})?)")
-# A word: letters, with the combining marks of Devanagari, Thai and Arabic
-# (Python's \w leaves them out).
-MARKS = "\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963\u0e31\u0e34-\u0e3a\u0e47-\u0e4e"
-WORD = rf"[^\W\d_][\w'’\-{MARKS}]*"
-NEPALI_NAME = re.compile(rf"मेरो नाम\s+({WORD}(?:\s+{WORD})?)\s*(?:हो|छ)")
+# A word: a letter, then letters with their combining marks (Devanagari, Thai
+# and Arabic vowel signs, which Python's re leaves out of \w), digits,
+# apostrophes, hyphens. Matched with the `regex` module, as bot/language.py does.
+WORD = r"\p{L}[\p{L}\p{M}\p{N}_'’\-]*"
+NEPALI_NAME = regex.compile(rf"मेरो नाम\s+({WORD}(?:\s+{WORD})?)\s*(?:हो|छ)")
 NAME_STOP = {
     "and", "i", "from", "ja", "och", "и", "і", "та", "et", "y", "ve", "và", "i", "și", "si",
     "at", "in", "a", "an", "the", "not", "here", "very", "so", "too", "just", "also", "from",
@@ -133,9 +134,9 @@ ADDRESS_CUES = [
 PLACEHOLDER = "[{}]"
 
 
-def _cue_pattern(cues: Iterable[str], tail: str) -> "re.Pattern[str]":
+def _cue_pattern(cues: Iterable[str], tail: str) -> "regex.Pattern[str]":
     alternatives = "|".join(sorted((re.escape(c).replace(r"\ ", r"\s+") for c in cues), key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})\s*[:,\-]?\s*{tail}", re.IGNORECASE)
+    return regex.compile(rf"(?<!\w)(?:{alternatives})\s*[:,\-]?\s*{tail}", regex.IGNORECASE)
 
 
 NAME_AFTER_CUE = _cue_pattern(NAME_CUES, rf"({WORD}(?:\s+{WORD}){{0,2}})")
@@ -171,7 +172,7 @@ def _is_own(value: str) -> bool:
 def _name_spans(text: str) -> List[Span]:
     found: List[Span] = []
     for match in NAME_AFTER_CUE.finditer(text):
-        words = list(re.finditer(WORD, match.group(1)))
+        words = list(regex.finditer(WORD, match.group(1)))
         taken = []
         for index, word in enumerate(words):
             token = word.group(0)

@@ -51,13 +51,12 @@ def stored_event(event: Event, keep_text: bool) -> Event:
     return Event.from_parameters(redact.stored_user_event(event.as_dict(), keep_text))
 
 
-def stored_view(tracker: DialogueStateTracker) -> DialogueStateTracker:
+def stored_view(tracker: DialogueStateTracker, keep_text: bool = True) -> DialogueStateTracker:
     """A copy of the tracker whose user messages are what may be stored.
 
     Messages read back from the store carry the mark of having been redacted
     and are not redacted again on every turn (that cost the most time in a
     profile of a long conversation); only new ones are."""
-    keep_text = keeps_text()
     view = copy.copy(tracker)
     view.events = deque(stored_event(event, keep_text) for event in tracker.events)
     return view
@@ -66,8 +65,12 @@ def stored_view(tracker: DialogueStateTracker) -> DialogueStateTracker:
 class RedactingSQLTrackerStore(SQLTrackerStore):
     """Rasa's SQL tracker store, storing user messages redacted (endpoints.production.yml)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.keep_text = keeps_text()
+
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(stored_view(tracker))
+        await super().save(stored_view(tracker, self.keep_text))
 
 
 class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
@@ -87,6 +90,7 @@ class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
         self.max_conversations = max_conversations
         expiry = domain.session_config.session_expiration_time if domain else 0
         self.idle_seconds = 60 * (expiry or DEFAULT_IDLE_MINUTES)
+        self.keep_text = keeps_text()
         self.store: "OrderedDict[Text, Text]" = OrderedDict()
         self.last_used: "OrderedDict[Text, float]" = OrderedDict()
 
@@ -101,7 +105,7 @@ class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
             self.store.pop(sender_id, None)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(stored_view(tracker))
+        await super().save(stored_view(tracker, self.keep_text))
         self.last_used.pop(tracker.sender_id, None)
         self.last_used[tracker.sender_id] = time.monotonic()
         self.store.move_to_end(tracker.sender_id)

@@ -2,6 +2,7 @@
 with the messaging channels on against the local stand-in of their APIs."""
 from __future__ import annotations
 
+import json
 import socket
 import uuid
 from pathlib import Path
@@ -102,3 +103,19 @@ def production_stack(production_settings, production_standin, tmp_path_factory):
     env = channel_environment(production_standin)
     with Stack(production_settings, log_dir=log_dir, extra_env=env) as stack:
         yield stack
+
+
+def user_events(settings, sender):
+    """The user events of one conversation as PostgreSQL holds them, in order."""
+    import sqlalchemy as sa
+
+    engine = retention.engine_for(settings)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"),
+                {"s": sender},
+            )
+            return [json.loads(row[0]) for row in rows]
+    finally:
+        engine.dispose()

@@ -17,7 +17,6 @@ from typing import Any, Dict, List
 
 import pytest
 import redis
-import sqlalchemy as sa
 
 from bot import catalogue, retention
 from bot.channels import rendering
@@ -33,7 +32,7 @@ from tests.channels.conftest import (
 from tests.channels.test_messenger import event, page
 from tests.channels.test_telegram import update
 from tests.channels.test_whatsapp import incoming
-from tests.production.conftest import PUBLIC_URL
+from tests.production.conftest import PUBLIC_URL, user_events
 
 pytestmark = pytest.mark.e2e
 
@@ -61,19 +60,6 @@ def state(production_stack):
     if made:
         client.delete(*made)
     client.close()
-
-
-def user_events(settings, sender: str) -> List[Dict[str, Any]]:
-    engine = retention.engine_for(settings)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                sa.text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"),
-                {"s": sender},
-            )
-            return [json.loads(row[0]) for row in rows]
-    finally:
-        engine.dispose()
 
 
 def once(texts: List[str], block: str = FI_BLOCK) -> bool:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from bot import catalogue, retention
 from tests.conftest import contacts_in
 from tests.e2e.conftest import post_json
+from tests.production.conftest import user_events
 
 pytestmark = pytest.mark.e2e
 
@@ -23,16 +24,7 @@ def rest(stack, instance, sender, text):
 
 
 def user_texts(settings, sender):
-    engine = retention.engine_for(settings)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                sa.text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"),
-                {"s": sender},
-            )
-            return [json.loads(row[0])["text"] for row in rows]
-    finally:
-        engine.dispose()
+    return [event["text"] for event in user_events(settings, sender)]
 
 
 def test_one_conversation_alternating_between_instances_keeps_language_and_state(production_stack):
