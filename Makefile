@@ -13,7 +13,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export HELPLINE_ACTION_URL ?= http://127.0.0.1:5055/webhook
 
 # Everything the trained model depends on: retrain only when one changes.
-MODEL_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml data/danger/*.yml) \
+MODEL_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml data/danger/*.yml data/romanised/*.yml) \
 	$(wildcard bot/catalogue/*.yml) bot/languages.yml bot/facts.yml \
 	bot/language.py bot/danger.py bot/catalogue.py bot/rasa_patches.py $(wildcard bot/nlu/*.py)
 
@@ -46,7 +46,7 @@ evaluate: $(VENV)/.runtime $(MODEL) ## Language and intent accuracy on held-out 
 catalogue-report: $(VENV)/.runtime ## Write docs/catalogue-report.html: Swedish source beside every language
 	$(PY) -m bot.catalogue_report
 
-check: $(VENV)/.runtime ## Catalogue and content checks only (fast)
+check: $(VENV)/.dev ## Catalogue and content checks only (fast)
 	$(PY) scripts/check_content.py
 
 validate: $(VENV)/.runtime ## rasa data validate --fail-on-warnings

@@ -1,6 +1,7 @@
 """``make evaluate``: held-out first messages, then situations and conversations.
 
-Reads tests/heldout/<code>.yml (written apart from the training data), parses
+Reads the frozen test split of tests/heldout/<code>.yml (written apart from
+the training data; ``--split dev`` for choosing settings), parses
 each message with the trained model in-process, and reports per language:
 the language the bot would answer in (our detector) against raw langdetect,
 the intent, and whether each emergency answer puts 112 first. Prints the
@@ -94,12 +95,16 @@ async def load(model_path: Path):
     return await load_agent(model_path=str(model_path))
 
 
-async def evaluate(model_path: Path, codes: Optional[List[str]] = None, agent=None) -> List[LanguageScore]:
+async def evaluate(
+    model_path: Path, codes: Optional[List[str]] = None, agent=None, split: str = "test"
+) -> List[LanguageScore]:
+    """The held-out first messages of one split: ``test`` (frozen: reported and
+    the bars), ``dev`` (for choosing settings) or ``all``."""
     agent = agent or await load(model_path)
     scores = []
     for code in codes or list(catalogue.languages()):
         score = LanguageScore(code)
-        for item in content_checks.heldout(code):
+        for item in content_checks.heldout(code, split):
             text, expected = item["text"], item["intent"]
             parse = await agent.parse_message(text)
             language = answered_language(parse)
@@ -168,24 +173,34 @@ def main(argv=None) -> int:
     parser.add_argument("--model", default=str(ROOT / "models" / "helpline.tar.gz"))
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--split", choices=situations.SPLITS, default="test",
-                        help="situations split (dev: for tuning; test: reported)")
+                        help="held-out and situations split (dev: for tuning; test: reported)")
     parser.add_argument("--dump", help="write every situation reply to this JSON file, for readers")
     parser.add_argument("languages", nargs="*", help="codes (default: all)")
     args = parser.parse_args(argv)
 
     async def both():
         agent = await load(Path(args.model))
-        first = await evaluate(Path(args.model), args.languages or None, agent=agent)
+        first = await evaluate(Path(args.model), args.languages or None, agent=agent, split=args.split)
         later = await situations.evaluate(agent, args.languages or None, args.split)
-        return first, later
+        written = await situations.evaluate(
+            agent, args.languages or None, args.split, situations.ROMANISED_DIR
+        )
+        return first, later, written
 
-    scores, situation_scores = asyncio.run(both())
+    scores, situation_scores, romanised_scores = asyncio.run(both())
+    print(f"Held-out first messages ({args.split} split)")
     print(report(scores))
     print("\n" + situations.report(situation_scores, args.split))
-    problems = failures(scores) + situations.failures(situation_scores)
+    romanised_scores = [s for s in romanised_scores if s.turns]
+    print("\n" + situations.report(romanised_scores, args.split, "Romanised and mixed writing"))
+    problems = (
+        failures(scores)
+        + situations.failures(situation_scores)
+        + situations.romanised_failures(romanised_scores)
+    )
     if args.dump:
         Path(args.dump).write_text(
-            json.dumps(situations.dump(situation_scores), ensure_ascii=False, indent=1),
+            json.dumps(situations.dump(situation_scores + romanised_scores), ensure_ascii=False, indent=1),
             encoding="utf-8",
         )
     if args.json:

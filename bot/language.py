@@ -47,6 +47,27 @@ UNSUPPORTED_MAX_KNOWN_WORDS = 0.5
 # Words of these languages are mixed into many messages ("kitchen", "salary",
 # "poliisi"): known there, they are no sign of a language we do not support.
 MIXED_IN = ("en", "fi")
+# Mixed writing (issue 17). English and Finnish words borrowed into another
+# language ("patron pasaportumu aldı, what should i do", "et maintenant? mitä
+# mä teen"): the most frequent words of each (wordfreq, at training time) ...
+BORROWED_WORDS = 30000
+# ... are set aside when a message looks English or Finnish; if the words left
+# have at least this many letters and are mostly words of one other language
+# (seen in its training texts), that language is the message's.
+MIXED_MIN_LETTERS = 5
+MIXED_MIN_KNOWN = 0.5
+# A message of at most this many words, all of them borrowed ("ok kiitos",
+# "thanks"), does not switch a conversation held in another language.
+BORROWED_ONLY_WORDS = 2
+# A supported non-Latin script with at least this many words decides a message
+# that is mostly Latin letters ("can i call myself? или надо через poliisi?"):
+# people borrow English and Finnish words, not Cyrillic or Arabic ones.
+NATIVE_SCRIPT_MIN_WORDS = 2
+# Arabic chat alphabet: digits for letters inside words ("3ayza", "m7boosa",
+# "sa3idni"); Cyrillic chat uses 4 and 6 (ч, ш), Finglish none. Such a word
+# makes romanised Arabic this many times likelier.
+ARABIZI = re.compile(r"[a-z][23579]|[23579][a-z]")
+ARABIZI_WEIGHT = 100.0
 # langdetect's opinion counts only when it gives our candidates this much mass.
 LANGDETECT_MIN_MASS = 0.3
 # How much our own n-gram model counts against langdetect when both speak.
@@ -249,9 +270,16 @@ def raw_langdetect(text: str) -> Optional[str]:
 class LanguageIdentifier:
     """Tells which supported language a message is in, and how sure it is."""
 
-    def __init__(self, model: NgramModel, short_texts: Optional[Mapping[str, str]] = None) -> None:
+    def __init__(
+        self,
+        model: NgramModel,
+        short_texts: Optional[Mapping[str, str]] = None,
+        borrowed: Iterable[str] = (),
+    ) -> None:
         self.model = model
         self.short_texts: Dict[str, str] = dict(short_texts or {})
+        # common English and Finnish words, accents stripped (mixed writing)
+        self.borrowed = frozenset(borrowed)
         self.languages = catalogue.languages()
         self._by_langdetect = {lang.langdetect: code for code, lang in self.languages.items()}
         self._by_script: Dict[str, List[str]] = defaultdict(list)
@@ -287,7 +315,11 @@ class LanguageIdentifier:
                 if key and len(key.split()) <= SHORT_TEXT_WORDS:
                     short[key].add(romanised_class(code) if latin else code)
         unique = {text: next(iter(codes)) for text, codes in short.items() if len(codes) == 1}
-        return cls(NgramModel.fit(classes), unique)
+        model = NgramModel.fit(classes)
+        borrowed = set(common_words(MIXED_IN, BORROWED_WORDS))
+        for code in MIXED_IN:  # and every word of their training texts
+            borrowed.update(g[1:-1] for g in model.counts.get(code, {}) if g.startswith("<"))
+        return cls(model, unique, sorted(borrowed))
 
     def requested_language(self, normalised: str) -> Optional[str]:
         """A language asked for by a phrase, or by its bare name as the whole message."""
@@ -305,11 +337,45 @@ class LanguageIdentifier:
             self._detect(clean), requested=self.requested_language(clean)
         )
 
+    def _native_script(self, clean: str) -> Optional[str]:
+        """A supported non-Latin script with enough words in a mostly Latin message."""
+        by_script = Counter(dominant_script(w) for w in words(clean))
+        for script, count in by_script.most_common():
+            if script != "latin" and script in self._by_script and count >= NATIVE_SCRIPT_MIN_WORDS:
+                return script
+        return None
+
+    def _mixed(self, text_words: List[str], best: str, candidates: List[str]) -> Optional[Tuple[str, float]]:
+        """(language, probability) of the words left once borrowed English or
+        Finnish words are set aside, when they are clearly one other language."""
+        if best not in MIXED_IN:
+            return None
+        rest = [w for w in text_words if strip_accents(w) not in self.borrowed]
+        if sum(len(w) for w in rest) < MIXED_MIN_LETTERS:
+            return None
+        others = [c for c in candidates if c not in MIXED_IN]
+        posterior = self.model.posteriors(list(ngrams(" ".join(rest))), others)
+        if not posterior:
+            return None
+        other = max(posterior, key=posterior.get)
+        if (
+            posterior[other] >= CONFIDENT_PROBABILITY
+            and self.model.known_word_ratio(rest, other) >= MIXED_MIN_KNOWN
+        ):
+            return other, posterior[other]
+        return None
+
     def _detect(self, clean: str) -> Detection:
         letters = [c for c in clean if c.isalpha()]
         if not letters:
             return Detection(None, False, "none")
         script = dominant_script(clean)
+        if script == "latin":
+            native = self._native_script(clean)
+            if native:  # mixed: the native words decide, the Latin ones are borrowed
+                script = native
+                clean = " ".join(w for w in words(clean) if dominant_script(w) == native)
+                letters = [c for c in clean if c.isalpha()]
         candidates = self._by_script.get(script, [])
         if not candidates:  # Greek, Hebrew, Korean ...: not a language of ours
             return Detection(None, False, "script", unsupported=len(letters) >= 2)
@@ -323,6 +389,11 @@ class LanguageIdentifier:
             confident = len(text_words) >= 2 and len(letters) >= CONFIDENT_MIN_LETTERS
             return Detection(code, confident, "vocabulary", probability=1.0)
         model_post = self.model.posteriors(list(ngrams(clean)), candidates)
+        arabizi = romanised_class("ar")
+        if arabizi in model_post and ARABIZI.search(clean):
+            model_post[arabizi] *= ARABIZI_WEIGHT
+            total = sum(model_post.values())
+            model_post = {k: v / total for k, v in model_post.items()}
         best = max(model_post, key=model_post.get)
         probability = model_post[best]
         may_be_unsupported = (
@@ -365,18 +436,63 @@ class LanguageIdentifier:
             and len(letters) >= CONFIDENT_MIN_LETTERS
             and probability >= CONFIDENT_PROBABILITY
         )
+        mixed = self._mixed(text_words, best, candidates)
+        if mixed:
+            code, probability = mixed
+            code = code[: -len(ROMANISED)] if code.endswith(ROMANISED) else code
+            return Detection(code, True, "mixed", probability=probability)
+        if (
+            best in MIXED_IN
+            and len(text_words) <= BORROWED_ONLY_WORDS
+            and all(strip_accents(w) in self.borrowed for w in text_words)
+        ):
+            # "ok kiitos", "thanks": words everyone borrows; a best guess only
+            confident = False
         if best.endswith(ROMANISED):
             return Detection(best[: -len(ROMANISED)], confident, "romanised", probability=probability)
         return Detection(best, confident, "model", probability=probability)
 
     def as_dict(self) -> Dict[str, object]:
-        return {**self.model.as_dict(), "short_texts": self.short_texts}
+        return {
+            **self.model.as_dict(),
+            "short_texts": self.short_texts,
+            "borrowed": sorted(self.borrowed),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> "LanguageIdentifier":
         data = dict(data)
         short_texts = data.pop("short_texts", {})
-        return cls(NgramModel.from_dict(data), short_texts)
+        borrowed = data.pop("borrowed", ())
+        return cls(NgramModel.from_dict(data), short_texts, borrowed)
+
+
+ROMANISED_DIR = catalogue.PACKAGE_DIR.parent / "data" / "romanised"
+
+
+def romanised_texts() -> Dict[str, List[str]]:
+    """Latin-letter forms of each language's training texts, generated with
+    transliteration libraries by scripts/romanise.py (data/romanised/<code>.yml)."""
+    import yaml
+
+    found: Dict[str, List[str]] = {}
+    for path in sorted(ROMANISED_DIR.glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if data.get("language") in catalogue.languages():
+            found[data["language"]] = list(data.get("texts") or [])
+    return found
+
+
+def common_words(codes: Iterable[str], count: int) -> List[str]:
+    """The most frequent words of these languages (wordfreq's lists, which ship
+    inside the package), lower case and without accents."""
+    from wordfreq import top_n_list
+
+    found = set()
+    for code in codes:
+        for word in top_n_list(code, count):
+            found.update(strip_accents(w) for w in words(normalise(word)))
+    return sorted(found)
 
 
 def catalogue_texts() -> Dict[str, List[str]]:

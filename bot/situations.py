@@ -36,6 +36,17 @@ from bot import catalogue
 from bot.settings import ROOT
 
 SITUATIONS_DIR = ROOT / "tests" / "situations"
+# Issue 17: the same kind of cases written in Latin letters (romanised Russian,
+# Arabizi, Finglish, pinyin ...) or mixed with English or Finnish words; each
+# case says which (``writing: romanised | mixed``). Graded the same way.
+ROMANISED_DIR = ROOT / "tests" / "romanised"
+SETS = {"situations": SITUATIONS_DIR, "romanised": ROMANISED_DIR}
+# Issue 17's bars on that set's test split: the reply in the person's
+# language (or its script), never a third language; good; danger-first 100 %.
+ROMANISED_LANGUAGE, ROMANISED_GOOD = 0.97, 0.90
+# Languages a mixed message borrows from: a reply in one of them is wrong,
+# but a reply in any other language is a third language the person never wrote.
+MIXED_IN = ("en", "fi")
 TEST_SHARE = 60  # percent of cases in the frozen test split
 SPLITS = ("test", "dev", "all")
 
@@ -67,8 +78,8 @@ def case_split(case: dict) -> str:
     return str(case.get("split") or split_of(str(case["id"])))
 
 
-def cases(code: str, split: str = "test") -> List[dict]:
-    return [c for c in load(code) if split == "all" or case_split(c) == split]
+def cases(code: str, split: str = "test", directory: Path = SITUATIONS_DIR) -> List[dict]:
+    return [c for c in load(code, directory) if split == "all" or case_split(c) == split]
 
 
 @dataclass
@@ -83,6 +94,7 @@ class Turn:
     text: str
     verdict: str
     why: str
+    writing: str = ""
 
 
 @dataclass
@@ -109,6 +121,14 @@ class Score:
     @property
     def language_kept(self) -> int:
         return sum(t.language == self.code for t in self.turns)
+
+    @property
+    def third_language(self) -> int:
+        """Replies in a language the person did not write at all."""
+        return sum(
+            t.language != self.code and not (t.writing == "mixed" and t.language in MIXED_IN)
+            for t in self.turns
+        )
 
 
 def opens_with_112(text: str, language: str) -> bool:
@@ -161,11 +181,13 @@ class Conversation:
         return plan, message["language"], message["text"]
 
 
-async def evaluate(agent, codes: Optional[List[str]] = None, split: str = "test") -> List[Score]:
+async def evaluate(
+    agent, codes: Optional[List[str]] = None, split: str = "test", directory: Path = SITUATIONS_DIR
+) -> List[Score]:
     scores = []
     for code in codes or list(catalogue.languages()):
         score = Score(code)
-        for case in cases(code, split):
+        for case in cases(code, split, directory):
             score.cases += 1
             conversation = Conversation(agent, f"eval-{case['id']}")
             for turn in case["turns"]:
@@ -176,7 +198,7 @@ async def evaluate(agent, codes: Optional[List[str]] = None, split: str = "test"
                         case=str(case["id"]), user=str(turn["user"]),
                         gloss=str(turn.get("gloss", "")), danger=bool(turn.get("danger")),
                         kind=plan.main, keys=plan.keys, language=language, text=text,
-                        verdict=verdict, why=why,
+                        verdict=verdict, why=why, writing=str(case.get("writing") or ""),
                     )
                 )
         scores.append(score)
@@ -206,6 +228,28 @@ def failures(scores: List[Score]) -> List[str]:
     return found
 
 
+def romanised_failures(scores: List[Score]) -> List[str]:
+    """Issue 17's bars on the romanised and mixed set."""
+    turns = [t for s in scores for t in s.turns]
+    if not turns:
+        return ["no romanised or mixed cases to evaluate"]
+    found = []
+    kept = sum(s.language_kept for s in scores) / len(turns)
+    if kept < ROMANISED_LANGUAGE:
+        found.append(f"romanised/mixed: reply in the person's language {kept:.1%} < {ROMANISED_LANGUAGE:.0%}")
+    third = sum(s.third_language for s in scores)
+    if third:
+        found.append(f"romanised/mixed: {third} replies in a third language (bar: 0)")
+    good = sum(t.verdict == "good" for t in turns) / len(turns)
+    if good < ROMANISED_GOOD:
+        found.append(f"romanised/mixed: good {good:.1%} < {ROMANISED_GOOD:.0%}")
+    danger = [t for t in turns if t.danger]
+    missed = [t for t in danger if not opens_with_112(t.text, t.language)]
+    if missed:
+        found.append(f"romanised/mixed: {len(missed)} of {len(danger)} danger turns without 112 first")
+    return found
+
+
 def below_floor(scores: List[Score]) -> List[str]:
     """The regression floor of the test suite (FLOOR_*), and language kept."""
     turns = [t for s in scores for t in s.turns]
@@ -227,9 +271,9 @@ def below_floor(scores: List[Score]) -> List[str]:
     return found
 
 
-def report(scores: List[Score], split: str) -> str:
+def report(scores: List[Score], split: str, title: str = "Situations") -> str:
     lines = [
-        f"Situations ({split} split): reply verdicts by the labels (JUDGING.md, proxy)",
+        f"{title} ({split} split): reply verdicts by the labels (JUDGING.md, proxy)",
         f"{'lang':<5}{'cases':>6}{'turns':>6}{'good':>7}{'unhelpful':>10}{'harmful':>8}"
         f"{'danger-first':>14}{'language kept':>15}",
     ]
@@ -248,7 +292,15 @@ def report(scores: List[Score], split: str) -> str:
             f"{sum(s.count('unhelpful') for s in scores):>10}"
             f"{sum(s.count('harmful') for s in scores):>8}"
             f"{sum(s.danger_first for s in scores):>8}/{sum(s.danger_turns for s in scores):<5}"
+            f"{sum(s.language_kept for s in scores):>9}/{len(turns):<5}"
         )
+        third = sum(s.third_language for s in scores)
+        lines.append(f"replies in a third language (one the person did not write): {third}")
+        for writing in sorted({t.writing for t in turns if t.writing}):
+            some = [(s.code, t) for s in scores for t in s.turns if t.writing == writing]
+            good_share = sum(t.verdict == "good" for _, t in some) / len(some)
+            right = sum(t.language == code for code, t in some) / len(some)
+            lines.append(f"  {writing}: {len(some)} turns, good {good_share:.1%}, language right {right:.1%}")
     bad = [t for t in turns if t.verdict != "good"]
     if bad:
         lines.append("\nNot good (case, kind, why; glosses only):")
@@ -265,6 +317,7 @@ def dump(scores: List[Score]) -> List[dict]:
         {
             "case": t.case, "language": s.code, "user": t.user, "gloss": t.gloss,
             "danger": t.danger, "reply": t.text, "kinds": t.keys, "proxy_verdict": t.verdict,
+            "writing": t.writing,
         }
         for s in scores
         for t in s.turns

@@ -190,3 +190,66 @@ def test_a_short_message_that_is_one_languages_training_text_is_that_language():
     assert trained.identify("ok").source != "vocabulary"
     again = LanguageIdentifier.from_dict(trained.as_dict())
     assert again.identify("moi") == one
+
+
+MIXED_SMALL = {
+    **SMALL,
+    "es": ["mi jefe tiene mi pasaporte", "que hago", "necesito ayuda ahora", "muchas gracias"],
+    "fr": ["mon patron a pris mon passeport", "je fais quoi", "aidez moi", "merci beaucoup"],
+}
+
+
+def test_mixed_writing_is_the_persons_own_language_not_the_borrowed_one():
+    """English and Finnish words mixed into another language (issue 17): the
+    person's own language, confidently, whichever has more words."""
+    identifier = LanguageIdentifier.train(MIXED_SMALL)
+    spanish = identifier.identify("mi jefe tiene mi pasaporte, who do i contact i need help now thank you so much")
+    assert (spanish.code, spanish.confident, spanish.source) == ("es", True, "mixed")
+    french = identifier.identify("mon patron a pris mon passeport, mitä mä teen nyt")
+    assert (french.code, french.confident) == ("fr", True)
+    # English and Finnish themselves stay themselves
+    assert identifier.identify("my boss took my passport, what should i do now").code == "en"
+    assert identifier.identify("pomo otti mun passin, mitä mä teen nyt").code == "fi"
+
+
+def test_a_native_script_decides_a_mostly_latin_message():
+    """People borrow English words, not Cyrillic or Arabic ones."""
+    identifier = LanguageIdentifier.train(MIXED_SMALL)
+    russian = identifier.identify("can i call you myself or should i go to the police? что делать")
+    assert (russian.code, russian.confident) == ("ru", True)
+    arabic = identifier.identify("my boss took my passport, please help, ساعدوني شكرا")
+    assert arabic.code == "ar"
+
+
+def test_a_few_borrowed_words_do_not_switch_the_conversation():
+    """'ok kiitos' in a Persian conversation: words everyone borrows, not a new language."""
+    identifier = LanguageIdentifier.train(MIXED_SMALL)
+    for text in ("ok kiitos", "ok thanks"):
+        detection = identifier.identify(text)
+        assert detection.code in ("fi", "en") and not detection.confident
+    assert identifier.identify("kiitos paljon, soitan heille huomenna").confident
+
+
+def test_arabic_chat_digits_mark_romanised_arabic():
+    """'3' and '7' inside words are Arabizi, not Finglish or translit."""
+    data = {**ROMANISED_SMALL, "fa": SMALL["fa"] + ["salam, komak mikham", "chi kar konam", "mamnoon"]}
+    identifier = LanguageIdentifier.train(data)
+    detection = identifier.identify("3ayza mosa3da")
+    assert (detection.code, detection.source, detection.confident) == ("ar", "romanised", True)
+    assert identifier.identify("salam, komak mikham").code == "fa"
+
+
+def test_generated_romanised_forms_are_up_to_date():
+    """data/romanised/ is what scripts/romanise.py makes of today's training texts."""
+    import importlib.util
+
+    import yaml
+
+    from bot.settings import ROOT
+
+    spec = importlib.util.spec_from_file_location("romanise", ROOT / "scripts" / "romanise.py")
+    romanise = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(romanise)
+    for code in romanise.ROMANISERS:
+        stored = yaml.safe_load((romanise.OUT_DIR / f"{code}.yml").read_text(encoding="utf-8"))
+        assert stored["texts"] == romanise.generate(code), f"run scripts/romanise.py ({code})"

@@ -25,7 +25,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import catalogue
-from bot.language import LanguageIdentifier, catalogue_texts
+from bot.language import LanguageIdentifier, catalogue_texts, romanised_texts
 from bot import rasa_patches
 
 LANGUAGE = "language"
@@ -53,12 +53,15 @@ class LanguageDetector(GraphComponent):
         return {
             # also learn from the catalogue texts of each language
             "use_catalogue": True,
+            # and from the Latin-letter forms in data/romanised/ (scripts/romanise.py)
+            "use_romanised": True,
         }
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
-        if not isinstance(config.get("use_catalogue", True), bool):
-            raise ValueError("LanguageDetector: 'use_catalogue' must be true or false")
+        for key in ("use_catalogue", "use_romanised"):
+            if not isinstance(config.get(key, True), bool):
+                raise ValueError(f"LanguageDetector: '{key}' must be true or false")
 
     def __init__(
         self,
@@ -101,6 +104,9 @@ class LanguageDetector(GraphComponent):
         if self.config["use_catalogue"]:
             for code, catalogue_lines in catalogue_texts().items():
                 texts[code].extend(catalogue_lines)
+        if self.config["use_romanised"]:
+            for code, forms in romanised_texts().items():
+                texts[code].extend(forms)
         self.identifier = LanguageIdentifier.train(texts)
         with self._model_storage.write_to(self._resource) as directory:
             (directory / MODEL_FILE).write_text(
