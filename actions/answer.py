@@ -39,6 +39,10 @@ QUESTION_MARK = re.compile(r"[?？؟]")
 # the classifier's score for not_in_source at least this (chosen on the
 # situations dev split, docs/decisions.md §9), and a question mark.
 UNANSWERED_SCORE = 0.1
+# A conversation keeps its language when the detector gives it at least this
+# probability for a message it reads, confidently, as another language
+# (chosen on the romanised and situations dev splits, docs/decisions.md §12).
+KEEP_LANGUAGE = 0.05
 # "Someone else's situation" with the writer's own below this: a witness.
 OWN_SITUATION_SCORE = 0.05
 
@@ -74,6 +78,11 @@ def choose_language(tracker: Tracker) -> Tuple[str, bool, bool]:
     if requested in catalogue.languages():
         return requested, requested != current, False
     if detection.get("confident") and detection.get("code") in catalogue.languages():
+        alternatives = detection.get("alternatives") or {}
+        if current in catalogue.languages() and alternatives.get(current, 0.0) >= KEEP_LANGUAGE:
+            # the conversation's language is still a fair reading of this
+            # message (romanised or mixed writing is often ambiguous): keep it
+            return current, False, False
         return detection["code"], detection["code"] != current, False
     if current in catalogue.languages():
         return current, False, False
@@ -81,7 +90,10 @@ def choose_language(tracker: Tracker) -> Tuple[str, bool, bool]:
     # it, else our best guess; the picker lets the person correct it.
     hint = detection.get("hint")
     guess = hint if hint in catalogue.languages() else catalogue.supported(detection.get("code"))
-    return guess, False, True
+    # kept as the conversation's language until a message says otherwise
+    # confidently: a second unsure message must not flip it to a third language
+    # (a language we do not support is answered apart, and not kept)
+    return guess, not detection.get("unsupported"), True
 
 
 class ActionAnswer(Action):

@@ -15,6 +15,7 @@ otherwise only a best guess is given, and the conversation keeps its language.
 """
 from __future__ import annotations
 
+import base64
 import dataclasses
 import functools
 import math
@@ -63,6 +64,15 @@ BORROWED_ONLY_WORDS = 2
 # that is mostly Latin letters ("can i call myself? или надо через poliisi?"):
 # people borrow English and Finnish words, not Cyrillic or Arabic ones.
 NATIVE_SCRIPT_MIN_WORDS = 2
+# General vocabulary (issue 15): the most frequent words of each language
+# wordfreq has (16 of our 20), as a lexicon (a marisa-trie, ~2.5 MB). For a
+# message of at most LEXICON_MAX_WORDS words, a language whose lexicon holds
+# all of them is LEXICON_WEIGHT times likelier: n-grams alone read one word
+# poorly. Sizes and weight chosen on tests/general_text/dev (docs/decisions.md §12).
+LEXICON_WORDS = 50000
+LEXICON_MAX_WORDS = 2
+LEXICON_WEIGHT = 1e6
+WORDFREQ_CODES = {"tl": "fil"}
 # Arabic chat alphabet: digits for letters inside words ("3ayza", "m7boosa",
 # "sa3idni"); Cyrillic chat uses 4 and 6 (ч, ш), Finglish none. Such a word
 # makes romanised Arabic this many times likelier.
@@ -92,9 +102,13 @@ class Detection:
     unsupported: bool = False  # written in a language we do not support
     probability: float = 0.0
     requested: Optional[str] = None  # a language the message asks for explicitly
+    # the likeliest languages with their probability (romanised writing counted
+    # as its language): a conversation keeps its language when it is among them
+    alternatives: Tuple[Tuple[str, float], ...] = ()
 
     def as_dict(self) -> Dict[str, object]:
         return {
+            "alternatives": {code: round(p, 4) for code, p in self.alternatives},
             "code": self.code,
             "confident": self.confident,
             "source": self.source,
@@ -145,6 +159,24 @@ SHORT_TEXT_WORDS = 2
 def romanised_class(code: str) -> str:
     """The detector's class for a language written in Latin letters."""
     return code + ROMANISED
+
+
+def base_code(label: str) -> str:
+    """'ru-latn' -> 'ru': the language of a detector class."""
+    return label[: -len(ROMANISED)] if label.endswith(ROMANISED) else label
+
+
+# Alternatives reported with a detection: at most this many, each at least this likely.
+ALTERNATIVES, ALTERNATIVE_MIN = 4, 0.01
+
+
+def ranking(scores: Mapping[str, float]) -> Tuple[Tuple[str, float], ...]:
+    """The likeliest languages, romanised writing counted as its language."""
+    merged: Dict[str, float] = defaultdict(float)
+    for label, p in scores.items():
+        merged[base_code(label)] += p
+    top = sorted(merged.items(), key=lambda item: -item[1])[:ALTERNATIVES]
+    return tuple((code, p) for code, p in top if p >= ALTERNATIVE_MIN)
 
 
 def dominant_script(clean: str) -> Optional[str]:
@@ -224,6 +256,16 @@ class NgramModel:
         return cls(data["counts"])
 
 
+def boost_arabizi(scores: Mapping[str, float]) -> Dict[str, float]:
+    """Romanised Arabic ARABIZI_WEIGHT times likelier, renormalised."""
+    label = romanised_class("ar")
+    if label not in scores:
+        return dict(scores)
+    boosted = {k: v * (ARABIZI_WEIGHT if k == label else 1.0) for k, v in scores.items()}
+    total = sum(boosted.values()) or 1.0
+    return {k: v / total for k, v in boosted.items()}
+
+
 def _softmax(scores: Mapping[str, float]) -> Dict[str, float]:
     if not scores:
         return {}
@@ -275,8 +317,12 @@ class LanguageIdentifier:
         model: NgramModel,
         short_texts: Optional[Mapping[str, str]] = None,
         borrowed: Iterable[str] = (),
+        lexicon=None,
     ) -> None:
         self.model = model
+        # word -> bit mask of the languages (LEXICON_ORDER) it is a common word
+        # of: a marisa_trie.RecordTrie, or None
+        self.lexicon = lexicon
         self.short_texts: Dict[str, str] = dict(short_texts or {})
         # common English and Finnish words, accents stripped (mixed writing)
         self.borrowed = frozenset(borrowed)
@@ -319,7 +365,7 @@ class LanguageIdentifier:
         borrowed = set(common_words(MIXED_IN, BORROWED_WORDS))
         for code in MIXED_IN:  # and every word of their training texts
             borrowed.update(g[1:-1] for g in model.counts.get(code, {}) if g.startswith("<"))
-        return cls(model, unique, sorted(borrowed))
+        return cls(model, unique, sorted(borrowed), build_lexicon(LEXICON_WORDS))
 
     def requested_language(self, normalised: str) -> Optional[str]:
         """A language asked for by a phrase, or by its bare name as the whole message."""
@@ -365,6 +411,26 @@ class LanguageIdentifier:
             return other, posterior[other]
         return None
 
+    def _lexicon_boost(self, text_words: List[str], scores: Mapping[str, float]) -> Dict[str, float]:
+        """Languages whose common words include every word of a short message
+        LEXICON_WEIGHT times likelier."""
+        mask = -1
+        for word in text_words:
+            found = self.lexicon.get(word)
+            mask &= found[0][0] if found else 0
+
+        def common(label: str) -> bool:
+            # in wordfreq's list, or (for Estonian, Somali and romanised
+            # writing, which wordfreq lacks) words of its own training texts
+            if label in LEXICON_ORDER and mask >> LEXICON_ORDER.index(label) & 1:
+                return True
+            counts = self.model.counts.get(label, {})
+            return all(f"<{w}>" in counts for w in text_words)
+
+        boosted = {k: v * (LEXICON_WEIGHT if common(k) else 1.0) for k, v in scores.items()}
+        total = sum(boosted.values()) or 1.0
+        return {k: v / total for k, v in boosted.items()}
+
     def _detect(self, clean: str) -> Detection:
         letters = [c for c in clean if c.isalpha()]
         if not letters:
@@ -385,17 +451,18 @@ class LanguageIdentifier:
         text_words = words(clean)
         known = self.short_texts.get(" ".join(text_words)) if len(text_words) <= SHORT_TEXT_WORDS else None
         if known in candidates:
-            code = known[: -len(ROMANISED)] if known.endswith(ROMANISED) else known
+            code = base_code(known)
             confident = len(text_words) >= 2 and len(letters) >= CONFIDENT_MIN_LETTERS
             return Detection(code, confident, "vocabulary", probability=1.0)
         model_post = self.model.posteriors(list(ngrams(clean)), candidates)
-        arabizi = romanised_class("ar")
-        if arabizi in model_post and ARABIZI.search(clean):
-            model_post[arabizi] *= ARABIZI_WEIGHT
-            total = sum(model_post.values())
-            model_post = {k: v / total for k, v in model_post.items()}
+        if self.lexicon and len(text_words) <= LEXICON_MAX_WORDS:
+            model_post = self._lexicon_boost(text_words, model_post)
+        arabizi = ARABIZI.search(clean) is not None
+        if arabizi:
+            model_post = boost_arabizi(model_post)
         best = max(model_post, key=model_post.get)
         probability = model_post[best]
+        scores = model_post
         may_be_unsupported = (
             len(letters) >= UNSUPPORTED_MIN_LETTERS
             and len(text_words) >= 3
@@ -412,7 +479,9 @@ class LanguageIdentifier:
                 and top not in (None, *self._by_langdetect)
                 and detected[top] >= UNSUPPORTED_PROBABILITY
             ):
-                return Detection(best, False, "model", unsupported=True, probability=probability)
+                return Detection(
+                    base_code(best), False, "model", unsupported=True, probability=probability
+                )
             ours = {
                 self._by_langdetect[k]: p
                 for k, p in detected.items()
@@ -428,8 +497,11 @@ class LanguageIdentifier:
                     + (1 - MODEL_WEIGHT) * ours.get(k, 0.0) / mass
                     for k in candidates
                 }
+                if arabizi:
+                    combined = boost_arabizi(combined)
                 best = max(combined, key=combined.get)
                 probability = combined[best]
+                scores = combined
         enough_text = len(text_words) >= 2 or len(letters) >= CONFIDENT_MIN_LETTERS_ONE_WORD
         confident = (
             enough_text
@@ -439,8 +511,7 @@ class LanguageIdentifier:
         mixed = self._mixed(text_words, best, candidates)
         if mixed:
             code, probability = mixed
-            code = code[: -len(ROMANISED)] if code.endswith(ROMANISED) else code
-            return Detection(code, True, "mixed", probability=probability)
+            return Detection(base_code(code), True, "mixed", probability=probability)
         if (
             best in MIXED_IN
             and len(text_words) <= BORROWED_ONLY_WORDS
@@ -448,15 +519,19 @@ class LanguageIdentifier:
         ):
             # "ok kiitos", "thanks": words everyone borrows; a best guess only
             confident = False
+        alternatives = ranking(scores)
         if best.endswith(ROMANISED):
-            return Detection(best[: -len(ROMANISED)], confident, "romanised", probability=probability)
-        return Detection(best, confident, "model", probability=probability)
+            return Detection(
+                base_code(best), confident, "romanised", probability=probability, alternatives=alternatives
+            )
+        return Detection(best, confident, "model", probability=probability, alternatives=alternatives)
 
     def as_dict(self) -> Dict[str, object]:
         return {
             **self.model.as_dict(),
             "short_texts": self.short_texts,
             "borrowed": sorted(self.borrowed),
+            "lexicon": base64.b64encode(self.lexicon.tobytes()).decode("ascii") if self.lexicon else "",
         }
 
     @classmethod
@@ -464,7 +539,8 @@ class LanguageIdentifier:
         data = dict(data)
         short_texts = data.pop("short_texts", {})
         borrowed = data.pop("borrowed", ())
-        return cls(NgramModel.from_dict(data), short_texts, borrowed)
+        lexicon = data.pop("lexicon", "")
+        return cls(NgramModel.from_dict(data), short_texts, borrowed, lexicon_from_bytes(lexicon))
 
 
 ROMANISED_DIR = catalogue.PACKAGE_DIR.parent / "data" / "romanised"
@@ -483,7 +559,46 @@ def romanised_texts() -> Dict[str, List[str]]:
     return found
 
 
-def common_words(codes: Iterable[str], count: int) -> List[str]:
+# The languages of the lexicon's bit masks, in this order (stored with the model).
+LEXICON_ORDER = ("fi", "sv", "en", "ru", "uk", "et", "ro", "bg", "pl", "ar", "fa", "so",
+                 "tr", "fr", "es", "th", "vi", "tl", "zh", "ne")
+
+
+def lexicon_from_bytes(encoded: str):
+    if not encoded:
+        return None
+    import marisa_trie
+
+    return marisa_trie.RecordTrie(LEXICON_FORMAT).frombytes(base64.b64decode(encoded))
+
+
+LEXICON_FORMAT = "<I"
+
+
+@functools.lru_cache(maxsize=2)
+def build_lexicon(count: int):
+    """word -> bit mask of the languages it is among the ``count`` most
+    frequent words of (wordfreq's lists; languages it lacks have none)."""
+    if not count:
+        return None
+    import marisa_trie
+
+    from wordfreq import available_languages, top_n_list
+
+    have = set(available_languages())
+    lexicon: Dict[str, int] = defaultdict(int)
+    for bit, code in enumerate(LEXICON_ORDER):
+        source = WORDFREQ_CODES.get(code, code)
+        if source not in have or catalogue.languages()[code].script in ("han", "thai"):
+            continue
+        for entry in top_n_list(source, count):
+            for word in words(normalise(entry)):
+                lexicon[word] |= 1 << bit
+    return marisa_trie.RecordTrie(LEXICON_FORMAT, ((w, (m,)) for w, m in lexicon.items()))
+
+
+@functools.lru_cache(maxsize=2)
+def common_words(codes: Tuple[str, ...], count: int) -> List[str]:
     """The most frequent words of these languages (wordfreq's lists, which ship
     inside the package), lower case and without accents."""
     from wordfreq import top_n_list

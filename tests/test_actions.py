@@ -82,11 +82,37 @@ async def test_a_short_follow_up_keeps_the_language(dispatcher, tracker_for, dom
 async def test_an_unsure_first_message_gets_the_best_guess_and_the_picker(dispatcher, tracker_for, domain):
     tracker = tracker_for("سلام", "greet", unsure("fa"))
     message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
-    assert language_events(events) == []
+    # the guess is kept, so that a second unsure message does not flip it
+    assert language_events(events) == [SlotSet("language", "fa")]
     assert message["text"] == catalogue.reply("greet", "fa")
     payloads = [b["payload"] for b in message["buttons"]]
     assert '/change_language{"language": "ar"}' in payloads
     assert '/change_language{"language": "fa"}' in payloads
+
+
+async def test_a_second_unsure_message_keeps_the_first_guess(dispatcher, tracker_for, domain):
+    """Romanised Arabic read first as Arabic, then unsure between Somali and
+    Arabic: still Arabic, never a third language (issue 17)."""
+    tracker = tracker_for("3idhum tarjama?", "language_help", unsure("so"), slots={"language": "ar"})
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert language_events(events) == []
+    assert message["language"] == "ar"
+
+
+async def test_a_conversation_keeps_its_language_when_it_is_still_a_fair_reading(
+    dispatcher, tracker_for, domain
+):
+    """A confident other reading does not switch a conversation whose own
+    language the detector still gives a fair probability; a clear one does."""
+    ambiguous = {**sure("tl"), "alternatives": {"tl": 0.8, "fa": 0.2}}
+    tracker = tracker_for("farsi baladan?", "language_help", ambiguous, slots={"language": "fa"})
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert (language_events(events), message["language"]) == ([], "fa")
+    dispatcher.messages.clear()
+    clear = {**sure("tl"), "alternatives": {"tl": 0.99}}
+    tracker = tracker_for("ano ang human trafficking?", "what_is_trafficking", clear, slots={"language": "fa"})
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert (language_events(events), message["language"]) == ([SlotSet("language", "tl")], "tl")
 
 
 async def test_an_unsupported_language_gets_english_the_picker_and_the_contacts(dispatcher, tracker_for, domain):
@@ -142,4 +168,5 @@ async def test_an_unsure_first_message_follows_the_page_language_hint(dispatcher
     tracker = tracker_for("ok", "thanks", detection)
     message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
     assert message["text"] == catalogue.reply("thanks", "fi")
-    assert language_events(events) == [] and any("change_language" in b["payload"] for b in message["buttons"])
+    assert language_events(events) == [SlotSet("language", "fi")]
+    assert any("change_language" in b["payload"] for b in message["buttons"])

@@ -253,3 +253,12 @@ def test_generated_romanised_forms_are_up_to_date():
     for code in romanise.ROMANISERS:
         stored = yaml.safe_load((romanise.OUT_DIR / f"{code}.yml").read_text(encoding="utf-8"))
         assert stored["texts"] == romanise.generate(code), f"run scripts/romanise.py ({code})"
+
+
+def test_a_common_word_of_general_text_is_its_language():
+    """One or two everyday words the helpline texts never used: wordfreq's
+    lexicon decides where the letters alone guess (issue 15)."""
+    identifier = LanguageIdentifier.train(SMALL)
+    for text, code in (("talo", "fi"), ("ikkuna", "fi"), ("fönstret", "sv"), ("the window", "en"),
+                       ("окно", "ru"), ("вікно", "uk")):
+        assert identifier.identify(text).code == code, text
