@@ -43,6 +43,9 @@ UNANSWERED_SCORE = 0.1
 # probability for a message it reads, confidently, as another language
 # (chosen on the romanised and situations dev splits, docs/decisions.md §12).
 KEEP_LANGUAGE = 0.05
+# ... and switches only on a message at least this sure of the other language
+# (a first message needs only the detector's "confident", 0.75).
+SWITCH_PROBABILITY = 0.95
 # "Someone else's situation" with the writer's own below this: a witness.
 OWN_SITUATION_SCORE = 0.05
 
@@ -79,7 +82,10 @@ def choose_language(tracker: Tracker) -> Tuple[str, bool, bool]:
         return requested, requested != current, False
     if detection.get("confident") and detection.get("code") in catalogue.languages():
         alternatives = detection.get("alternatives") or {}
-        if current in catalogue.languages() and alternatives.get(current, 0.0) >= KEEP_LANGUAGE:
+        if current in catalogue.languages() and (
+            alternatives.get(current, 0.0) >= KEEP_LANGUAGE
+            or float(detection.get("probability") or 0.0) < SWITCH_PROBABILITY
+        ):
             # the conversation's language is still a fair reading of this
             # message (romanised or mixed writing is often ambiguous): keep it
             return current, False, False

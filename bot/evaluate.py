@@ -7,7 +7,9 @@ the language the bot would answer in (our detector) against raw langdetect,
 the intent, and whether each emergency answer puts 112 first. Prints the
 misses. Then the situations set (``bot/situations.py``): good / unhelpful /
 harmful replies, danger-first and language kept, per language, on its frozen
-test split. Exits 1 when a bar is not met. The test suite runs the same check.
+test split; the same for romanised and mixed writing (tests/romanised/);
+then language identification on general text (``bot/general_text.py``).
+Exits 1 when a bar is not met. The test suite holds the measured floors.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from bot import catalogue, content_checks, situations
+from bot import catalogue, content_checks, general_text, situations
 from bot.language import normalise, raw_langdetect
 from bot.settings import ROOT
 
@@ -193,10 +195,14 @@ def main(argv=None) -> int:
     print("\n" + situations.report(situation_scores, args.split))
     romanised_scores = [s for s in romanised_scores if s.turns]
     print("\n" + situations.report(romanised_scores, args.split, "Romanised and mixed writing"))
+    general_dir = general_text.DATA_DIR if args.split != "dev" else general_text.DATA_DIR / "dev"
+    general_scores = general_text.evaluate(general_text.identifier_from_model(Path(args.model)), general_dir)
+    print("\n" + general_text.report(general_scores))
     problems = (
         failures(scores)
         + situations.failures(situation_scores)
         + situations.romanised_failures(romanised_scores)
+        + general_text.failures(general_scores)
     )
     if args.dump:
         Path(args.dump).write_text(

@@ -77,7 +77,7 @@ WORDFREQ_CODES = {"tl": "fil"}
 # "sa3idni"); Cyrillic chat uses 4 and 6 (ч, ш), Finglish none. Such a word
 # makes romanised Arabic this many times likelier.
 ARABIZI = re.compile(r"[a-z][23579]|[23579][a-z]")
-ARABIZI_WEIGHT = 100.0
+ARABIZI_WEIGHT = 1e4
 # langdetect's opinion counts only when it gives our candidates this much mass.
 LANGDETECT_MIN_MASS = 0.3
 # How much our own n-gram model counts against langdetect when both speak.

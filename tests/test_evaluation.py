@@ -62,6 +62,36 @@ def test_situations_and_conversations_do_not_get_worse(situation_scores):
     assert situations.below_floor(situation_scores) == [], situations.report(situation_scores, "test")
 
 
+@pytest.fixture(scope="module")
+def romanised_scores(trained_model):
+    from bot import situations
+
+    async def run():
+        agent = await evaluate.load(trained_model)
+        return await situations.evaluate(agent, None, "test", situations.ROMANISED_DIR)
+
+    return [s for s in asyncio.run(run()) if s.turns]
+
+
+def test_romanised_and_mixed_writing_do_not_get_worse(romanised_scores):
+    """tests/romanised (issue 17), frozen test split: never a third language,
+    danger first, and no worse than measured (docs/decisions.md §12)."""
+    from bot import situations
+
+    assert situations.romanised_below_floor(romanised_scores) == [], situations.report(
+        romanised_scores, "test", "Romanised and mixed writing"
+    )
+
+
+def test_general_text_is_no_worse_than_measured(trained_model):
+    """Words, word pairs and sentences of public treebanks (tests/general_text,
+    frozen test files): issue 15's figures as measured, not to slip."""
+    from bot import general_text
+
+    scores = general_text.evaluate(general_text.identifier_from_model(trained_model))
+    assert general_text.below_floor(scores) == [], general_text.report(scores)
+
+
 def test_a_reply_is_graded_as_a_reader_would():
     from bot import catalogue, situations
 
