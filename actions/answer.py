@@ -70,6 +70,18 @@ def answer_key(intent: Optional[str]) -> str:
     return FALLBACK_KEY
 
 
+def romanised_to_romanised(current: str, detection: Dict[str, Any]) -> bool:
+    """Someone writing one language in Latin letters does not go on in another
+    language's Latin letters: romanised Arabic is not pinyin ("shu ya3ni" reads
+    as Chinese syllables to the letters). Only a request switches then."""
+    languages = catalogue.languages()
+    return (
+        detection.get("source") == "romanised"
+        and languages[current].romanised
+        and detection.get("code") != current
+    )
+
+
 def choose_language(tracker: Tracker) -> Tuple[str, bool, bool]:
     """(language, switch the slot to it, offer the language picker)."""
     current = tracker.get_slot(LANGUAGE_SLOT)
@@ -85,6 +97,7 @@ def choose_language(tracker: Tracker) -> Tuple[str, bool, bool]:
         if current in catalogue.languages() and (
             alternatives.get(current, 0.0) >= KEEP_LANGUAGE
             or float(detection.get("probability") or 0.0) < SWITCH_PROBABILITY
+            or romanised_to_romanised(current, detection)
         ):
             # the conversation's language is still a fair reading of this
             # message (romanised or mixed writing is often ambiguous): keep it

@@ -103,16 +103,33 @@ async def test_a_conversation_keeps_its_language_when_it_is_still_a_fair_reading
     dispatcher, tracker_for, domain
 ):
     """A confident other reading does not switch a conversation whose own
-    language the detector still gives a fair probability; a clear one does."""
-    ambiguous = {**sure("tl"), "alternatives": {"tl": 0.8, "fa": 0.2}}
+    language the detector still gives a fair probability, nor one below 95 %;
+    a clear one does."""
+    ambiguous = {**sure("tl"), "probability": 0.97, "alternatives": {"tl": 0.97, "fa": 0.06}}
     tracker = tracker_for("farsi baladan?", "language_help", ambiguous, slots={"language": "fa"})
     message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
     assert (language_events(events), message["language"]) == ([], "fa")
     dispatcher.messages.clear()
-    clear = {**sure("tl"), "alternatives": {"tl": 0.99}}
+    unsure_switch = {**sure("tl"), "probability": 0.87, "alternatives": {"tl": 0.87}}
+    tracker = tracker_for("farsi baladan?", "language_help", unsure_switch, slots={"language": "fa"})
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert (language_events(events), message["language"]) == ([], "fa")
+    dispatcher.messages.clear()
+    clear = {**sure("tl"), "probability": 0.99, "alternatives": {"tl": 0.99}}
     tracker = tracker_for("ano ang human trafficking?", "what_is_trafficking", clear, slots={"language": "fa"})
     message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
     assert (language_events(events), message["language"]) == ([SlotSet("language", "tl")], "tl")
+
+
+async def test_romanised_writing_does_not_switch_to_another_romanised_language(
+    dispatcher, tracker_for, domain
+):
+    """'ma fhmt shi, shu ya3ni?' in a romanised Arabic conversation reads as
+    pinyin to the letters; the person still writes Arabic."""
+    pinyin = {**sure("zh"), "source": "romanised", "probability": 1.0, "alternatives": {"zh": 1.0}}
+    tracker = tracker_for("ma fhmt shi, shu ya3ni?", "dont_understand", pinyin, slots={"language": "ar"})
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert (language_events(events), message["language"]) == ([], "ar")
 
 
 async def test_an_unsupported_language_gets_english_the_picker_and_the_contacts(dispatcher, tracker_for, domain):
