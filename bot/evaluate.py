@@ -32,6 +32,9 @@ INTENT_OVERALL, INTENT_PER_LANGUAGE = 0.95, 0.90
 # The three foundation languages (issue 2) are held to more, each on its own:
 # language >= 98 % and intent >= 95 %, on >= 100 held-out messages apiece.
 CORE_LANGUAGES = ("fi", "sv", "en")
+# Issue 15's overall bars on the frozen test split (reported by make evaluate;
+# the test suite holds the bars above).
+TARGET_LANGUAGE, TARGET_INTENT = 0.99, 0.97
 CORE_LANGUAGE_BAR, CORE_INTENT_BAR = 0.98, 0.95
 
 
@@ -146,6 +149,18 @@ def failures(scores: List[LanguageScore]) -> List[str]:
     return found
 
 
+def target_failures(scores: List[LanguageScore]) -> List[str]:
+    total = sum(s.total for s in scores) or 1
+    language = sum(s.language_hits for s in scores) / total
+    intent = sum(s.intent_hits for s in scores) / total
+    found = []
+    if language < TARGET_LANGUAGE:
+        found.append(f"held-out language {language:.1%} < {TARGET_LANGUAGE:.0%} (issue 15)")
+    if intent < TARGET_INTENT:
+        found.append(f"held-out intent {intent:.1%} < {TARGET_INTENT:.0%} (issue 15)")
+    return found
+
+
 def report(scores: List[LanguageScore]) -> str:
     lines = [
         f"{'lang':<5}{'n':>4}  {'language':>9}  {'raw langdetect':>14}  {'intent':>7}  112-first  bars",
@@ -200,6 +215,7 @@ def main(argv=None) -> int:
     print("\n" + general_text.report(general_scores))
     problems = (
         failures(scores)
+        + target_failures(scores)
         + situations.failures(situation_scores)
         + situations.romanised_failures(romanised_scores)
         + general_text.failures(general_scores)
