@@ -424,6 +424,10 @@ class LanguageIdentifier:
             # writing, which wordfreq lacks) words of its own training texts
             if label in LEXICON_ORDER and mask >> LEXICON_ORDER.index(label) & 1:
                 return True
+            if mask and label.endswith(ROMANISED):
+                # an everyday word of a language in wordfreq ("hei") is that
+                # language's, not a pinyin syllable the generated forms hold
+                return False
             counts = self.model.counts.get(label, {})
             return all(f"<{w}>" in counts for w in text_words)
 

@@ -66,17 +66,3 @@ def test_bad_config_is_rejected_with_the_setting_named(config, setting):
     with pytest.raises(ValueError, match=setting):
         NgramIntentClassifier.validate_config({**NgramIntentClassifier.get_default_config(), **config})
 
-
-def test_single_precision_weights_give_the_same_answers(tmp_path):
-    """The loaded model keeps its weights in float32 (half the memory of each
-    Rasa process); the ranking is that of the float64 weights, to 1e-6."""
-    import numpy as np
-
-    component = train(tmp_path)
-    classifier = component.pipeline.named_steps["classifier"]
-    assert classifier.coef_.dtype == np.float32
-    texts = ["what is trafficking", "kehen otan yhteyttä?", "救命", "hjälp mig", "who"]
-    single = component.pipeline.predict_proba(texts)
-    classifier.coef_ = classifier.coef_.astype(np.float64)
-    double = component.pipeline.predict_proba(texts)
-    assert np.abs(single - double).max() < 1e-6
