@@ -252,8 +252,8 @@ def romanised_failures(scores: List[Score]) -> List[str]:
 
 # The romanised and mixed set's floor in the test suite: as measured on its
 # test split with the final model (docs/decisions.md §12).
-ROMANISED_FLOOR_GOOD, ROMANISED_FLOOR_HARMFUL, ROMANISED_FLOOR_LANGUAGE = 0.75, 15, 0.97
-ROMANISED_FLOOR_THIRD, ROMANISED_FLOOR_DANGER_MISSED = 9, 3
+ROMANISED_FLOOR_GOOD, ROMANISED_FLOOR_HARMFUL, ROMANISED_FLOOR_LANGUAGE = 0.75, 16, 0.965
+ROMANISED_FLOOR_THIRD, ROMANISED_FLOOR_DANGER_MISSED = 10, 3
 
 
 def romanised_below_floor(scores: List[Score]) -> List[str]:
