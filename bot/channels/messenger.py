@@ -263,7 +263,10 @@ class HelplineMessengerInput(PlatformInput, FacebookInput):
                         if isinstance(mid, str):
                             self.seen.confirm(mid)  # handled: a redelivery is a duplicate
                     except asyncio.CancelledError:
-                        logger.error("Messenger: handling a message timed out.")
+                        # the server is stopping or the caller went away: not swallowed, so the
+                        # platform (or the gateway) sees no success and delivers it again
+                        logger.warning("Messenger: handling a message was cancelled.")
+                        raise
                     except Exception as problem:  # logged without the message text
                         logger.error("Messenger: handling a message failed: %s", type(problem).__name__)
                         logger.debug("Handling failure detail", exc_info=True)

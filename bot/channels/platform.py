@@ -55,6 +55,12 @@ class RenderedOutput:
         self.input_channel.options.remember(recipient_id, rendered.numbered)
         return address, buttons, rendered
 
+    async def close_client(self) -> None:
+        """Close the HTTP client to the platform's API (when the server stops)."""
+        api = getattr(self, "platform_api", None)
+        if api is not None:
+            await api.close()
+
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {"text": text, **kwargs})
 
@@ -110,6 +116,12 @@ class PlatformInput:
         from sanic import Blueprint, response
 
         webhook = Blueprint(f"helpline_{self.PLATFORM}", self.__class__.__module__)
+
+        @webhook.listener("after_server_stop")
+        async def close_client(app, loop):
+            # the outgoing HTTP client is closed with the server, not left to the GC
+            if self._output is not None:
+                await self._output.close_client()
 
         @webhook.route("/", methods=["GET"])
         async def health(request):

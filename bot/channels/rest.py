@@ -81,7 +81,10 @@ class HelplineRestInput(RestInput):
                     )
                 )
             except asyncio.CancelledError:
-                logger.error("Handling a message timed out.")
+                # the server is stopping or the caller went away: not swallowed, so the
+                # platform (or the gateway) sees no success and delivers it again
+                logger.warning("Handling a message was cancelled.")
+                raise
             except Exception as error:  # logged without the message text
                 logger.error("Handling a message failed: %s", type(error).__name__)
             return response.json(collector.messages)

@@ -117,6 +117,11 @@ class HelplineTelegramOutput(RenderedOutput, TelegramOutput):
         )
         self.input_channel = input_channel
 
+    async def close_client(self) -> None:
+        session = self._session  # aiogram's Bot: its HTTP session, made on first use
+        if session is not None and not session.closed:
+            await session.close()
+
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         prepared = self._address_and_rendering(
             recipient_id, message, rendering.TELEGRAM_TEXT_LIMIT, fits_inline_keyboard
@@ -223,7 +228,10 @@ class HelplineTelegramInput(PlatformInput, TelegramInput):
                 if isinstance(update.get("update_id"), int):
                     self.seen.confirm(update["update_id"])  # handled: a retry is a duplicate
             except asyncio.CancelledError:
-                logger.error("Telegram: handling a message timed out.")
+                # the server is stopping or the caller went away: not swallowed, so the
+                # platform (or the gateway) sees no success and delivers it again
+                logger.warning("Telegram: handling a message was cancelled.")
+                raise
             except Exception as problem:  # logged without the message text
                 logger.error("Telegram: handling a message failed: %s", type(problem).__name__)
                 logger.debug("Handling failure detail", exc_info=True)

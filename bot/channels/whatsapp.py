@@ -204,7 +204,10 @@ class HelplineWhatsAppInput(PlatformInput, TwilioInput):
                 if message_sid:
                     self.seen.confirm(message_sid)  # handled: a retry is a duplicate
             except asyncio.CancelledError:
-                logger.error("WhatsApp: handling a message timed out.")
+                # the server is stopping or the caller went away: not swallowed, so the
+                # platform (or the gateway) sees no success and delivers it again
+                logger.warning("WhatsApp: handling a message was cancelled.")
+                raise
             except Exception as problem:  # logged without the message text
                 logger.error("WhatsApp: handling a message failed: %s", type(problem).__name__)
                 logger.debug("Handling failure detail", exc_info=True)
