@@ -1003,3 +1003,27 @@ def test_the_schema_validation_fails_on_a_broken_manifest(breakage, tmp_path):
     assert problems, "kubernetes-validate said nothing about the broken copy"
     if breakage != "unknown kind":
         assert code != 0 and any(line.startswith("ERROR ") for line in problems), problems
+
+
+def test_the_gateway_runs_in_its_own_venv_on_what_that_venv_has():
+    """The gateway imports, in .venv/gateway (current aiohttp, no Rasa), and
+    every third-party module it loads there is pinned in
+    requirements-gateway.txt: an import of Rasa-side code fails here, not in a pod."""
+    import os
+    import subprocess
+
+    probe = (
+        "import sys, bot.gateway\n"
+        "from importlib import metadata\n"
+        "found = metadata.packages_distributions()\n"
+        "print(' '.join(sorted({d for m in list(sys.modules) for d in found.get(m.split('.')[0], [])})))\n"
+    )
+    result = subprocess.run(
+        [str(GATEWAY_PYTHON), "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    loaded = {norm(d) for d in result.stdout.split()} - {"pip", "setuptools"}  # the venv's own tools
+    assert "aiohttp" in loaded
+    assert not loaded & {"rasa", "rasa-sdk", "sanic", "tensorflow", "scikit-learn", "numpy"}
+    assert loaded <= set(pinned(ROOT / "requirements-gateway.txt")), loaded
