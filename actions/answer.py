@@ -48,6 +48,12 @@ KEEP_LANGUAGE = 0.05
 SWITCH_PROBABILITY = 0.95
 # "Someone else's situation" with the writer's own below this: a witness.
 OWN_SITUATION_SCORE = 0.05
+# "Is this trafficking?" at the end of a described situation: the situation's
+# answer ("what you describe may be human trafficking" + what to do) rather
+# than the definition alone, when the two situations together score at least
+# this (chosen on the situations dev split, docs/decisions.md §13).
+DESCRIBED_SITUATION_SCORE = 0.2
+SITUATIONS = ("situation_self", "situation_other")
 
 
 def intent_score(tracker: Tracker, name: str) -> float:
@@ -132,6 +138,10 @@ class ActionAnswer(Action):
         key = self.key(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         text = tracker.latest_message.get("text") or ""
+        if key == "what_is_trafficking" and not is_short(text):
+            scores = {name: intent_score(tracker, name) for name in SITUATIONS}
+            if sum(scores.values()) >= DESCRIBED_SITUATION_SCORE:
+                key = intent = max(scores, key=scores.get)
         if ONLY_QUESTION_MARKS.fullmatch(text):
             # "??" after an answer: the person did not follow; say it plainly
             key = intent = "dont_understand"
