@@ -76,6 +76,10 @@ WORDFREQ_CODES = {"tl": "fil"}
 # Arabic chat alphabet: digits for letters inside words ("3ayza", "m7boosa",
 # "sa3idni"); Cyrillic chat uses 4 and 6 (ч, ш), Finglish none. Such a word
 # makes romanised Arabic this many times likelier.
+# Scripts one language of ours shares with languages we do not support, which
+# langdetect knows (Hindi and Marathi write Devanagari, like Nepali). Not Han:
+# langdetect calls some Chinese sentences Korean (docs/decisions.md §13).
+SHARED_SCRIPTS = ("devanagari",)
 ARABIZI = re.compile(r"[a-z][23579]|[23579][a-z]")
 ARABIZI_WEIGHT = 1e4
 # langdetect's opinion counts only when it gives our candidates this much mass.
@@ -391,6 +395,26 @@ class LanguageIdentifier:
                 return script
         return None
 
+    def _other_language_of_script(self, clean: str, code: str, letters: int) -> bool:
+        """A text in a script only one of our languages uses, whose words our
+        language's texts mostly lack, and which langdetect is sure is another
+        language: Hindi is not Nepali (docs/decisions.md §13)."""
+        text_words = words(clean)
+        if (
+            letters < UNSUPPORTED_MIN_LETTERS
+            or len(text_words) < 3
+            or self.model.known_word_ratio(text_words, code) >= UNSUPPORTED_MAX_KNOWN_WORDS
+        ):
+            return False
+        detected = langdetect_probabilities(clean)
+        top = max(detected, key=detected.get) if detected else None
+        ours = {name.split("-")[0] for name in self._by_langdetect}  # zh-tw is Chinese too
+        return (
+            top is not None
+            and top.split("-")[0] not in ours
+            and detected[top] >= UNSUPPORTED_PROBABILITY
+        )
+
     def _mixed(self, text_words: List[str], best: str, candidates: List[str]) -> Optional[Tuple[str, float]]:
         """(language, probability) of the words left once borrowed English or
         Finnish words are set aside, when they are clearly one other language."""
@@ -450,6 +474,10 @@ class LanguageIdentifier:
         if not candidates:  # Greek, Hebrew, Korean ...: not a language of ours
             return Detection(None, False, "script", unsupported=len(letters) >= 2)
         if len(candidates) == 1:
+            # the script's one language of ours, unless the text is clearly
+            # another language of that script (Hindi or Marathi in Devanagari)
+            if script in SHARED_SCRIPTS and self._other_language_of_script(clean, candidates[0], len(letters)):
+                return Detection(candidates[0], False, "script", unsupported=True, probability=0.0)
             return Detection(candidates[0], len(letters) >= 2, "script", probability=1.0)
 
         text_words = words(clean)

@@ -76,6 +76,23 @@ def test_an_unsupported_language_is_reported(identifier):
     assert detection.unsupported and not detection.confident
 
 
+@pytest.mark.parametrize(
+    "text, unsupported",
+    [
+        # Hindi writes Devanagari like Nepali: the unsupported answer and the picker
+        ("मेरे मालिक ने मेरा पासपोर्ट ले लिया है और मुझे पैसे नहीं देता", True),
+        ("मुझे नहीं पता कि मैं किससे बात करूं, मैं बहुत डरा हुआ हूं", True),
+        # Nepali stays Nepali
+        ("मेरो मालिकले मेरो राहदानी लिएको छ र पैसा दिँदैन", False),
+        ("मलाई थाहा छैन म कोसँग कुरा गरूँ, म धेरै डराएको छु", False),
+    ],
+)
+def test_hindi_is_not_taken_for_nepali(identifier, text, unsupported):
+    detection = identifier.identify(text)
+    assert detection.unsupported == unsupported
+    assert detection.confident == (not unsupported)
+
+
 def test_an_unsupported_script_is_reported(identifier):
     assert identifier.identify("Τι είναι η εμπορία ανθρώπων").unsupported
 
