@@ -54,6 +54,12 @@ OWN_SITUATION_SCORE = 0.05
 # this (chosen on the situations dev split, docs/decisions.md §13).
 DESCRIBED_SITUATION_SCORE = 0.2
 SITUATIONS = ("situation_self", "situation_other")
+# "hi, I need help": a greeting that also asks for help is answered with whom
+# to contact, not with "what would you like to know?" (JUDGING.md: a greeting
+# to someone asking for help is harmful), when one of these intents scores at
+# least GREETING_WITH_HELP (chosen on the dev splits, docs/decisions.md §13).
+HELP_INTENTS = ("emergency", "who_to_contact", "situation_self", "services_offered", "how_to_get_admitted")
+GREETING_WITH_HELP = 0.15
 
 
 def intent_score(tracker: Tracker, name: str) -> float:
@@ -142,6 +148,8 @@ class ActionAnswer(Action):
             scores = {name: intent_score(tracker, name) for name in SITUATIONS}
             if sum(scores.values()) >= DESCRIBED_SITUATION_SCORE:
                 key = intent = max(scores, key=scores.get)
+        if key == "greet" and max(intent_score(tracker, name) for name in HELP_INTENTS) >= GREETING_WITH_HELP:
+            key = intent = "who_to_contact"
         if ONLY_QUESTION_MARKS.fullmatch(text):
             # "??" after an answer: the person did not follow; say it plainly
             key = intent = "dont_understand"

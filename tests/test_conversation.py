@@ -301,3 +301,23 @@ async def test_after_a_described_situation_against_their_will_is_never_the_answe
 async def test_against_their_will_is_still_answered_when_nothing_was_described():
     text = await Chat().say("no_help_against_will", text="can someone be helped against their will?")
     assert text.startswith(body("no_help_against_will"))
+
+
+async def test_a_greeting_that_asks_for_help_gets_whom_to_contact_a_bare_greeting_a_greeting():
+    chat = Chat("en")
+    reply = await chat.say("greet", text="hi i need help", ranking={"greet": 0.6, "emergency": 0.25})
+    assert reply.startswith(body("who_to_contact").split(".")[0])
+    assert not reply.startswith(body("greet").split(".")[0])
+    reply = await Chat("en").say("greet", text="hello", ranking={"greet": 0.97, "goodbye": 0.02})
+    assert reply.startswith(body("greet").split(".")[0])
+
+
+async def test_a_described_situation_asking_is_this_trafficking_gets_the_situations_answer():
+    text = "I work 14 hours a day on a farm, the owner has our passports and says we owe him 3000, is this trafficking?"
+    reply = await Chat("en").say(
+        "what_is_trafficking", text=text,
+        ranking={"what_is_trafficking": 0.5, "situation_self": 0.3, "situation_other": 0.1})
+    assert reply.startswith(body("situation_self").split(".")[0])
+    reply = await Chat("en").say("what_is_trafficking", text="what is human trafficking exactly?",
+                                 ranking={"what_is_trafficking": 0.95})
+    assert reply.startswith(body("what_is_trafficking").split(".")[0])
