@@ -55,8 +55,8 @@ def situation_scores(trained_model):
 
 def test_situations_and_conversations_do_not_get_worse(situation_scores):
     """The frozen test split of tests/situations: no more harmful replies and
-    danger misses, no fewer good ones than measured; every reply in the
-    person's language (issue 12's own bars are reported by make evaluate)."""
+    danger misses, no fewer good ones, no more replies outside the person's
+    language than measured (issue 12's own bars are reported by make evaluate)."""
     from bot import situations
 
     assert situations.below_floor(situation_scores) == [], situations.report(situation_scores, "test")
@@ -75,7 +75,7 @@ def romanised_scores(trained_model):
 
 def test_romanised_and_mixed_writing_do_not_get_worse(romanised_scores):
     """tests/romanised (issue 17), frozen test split: never a third language,
-    danger first, and no worse than measured (docs/decisions.md §12)."""
+    danger first, and no worse than measured (docs/decisions.md §13)."""
     from bot import situations
 
     assert situations.romanised_below_floor(romanised_scores) == [], situations.report(
