@@ -10,6 +10,7 @@ danger now. Every message it sends carries the contact block
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -82,6 +83,34 @@ def answer_key(intent: Optional[str]) -> str:
     return FALLBACK_KEY
 
 
+# Unicode name prefixes of the letters of each non-Latin script in languages.yml.
+SCRIPT_LETTERS = {
+    "cyrillic": ("CYRILLIC",), "arabic": ("ARABIC",), "thai": ("THAI",),
+    "devanagari": ("DEVANAGARI",), "han": ("CJK", "KANGXI", "IDEOGRAPHIC"),
+}
+
+
+def writes_in(script: str, text: str) -> bool:
+    """The text has letters of this (non-Latin) script."""
+    prefixes = SCRIPT_LETTERS.get(script)
+    return bool(prefixes) and any(
+        unicodedata.name(char, "").startswith(prefixes) for char in text if char.isalpha()
+    )
+
+
+def own_script_kept(current: str, detection: Dict[str, Any], text: str) -> bool:
+    """"thank you นะคะ" in a Thai conversation: the Latin words are borrowed, the
+    person's own script is still there; the conversation stays in its language
+    (a switch to another language of the same script is still possible)."""
+    languages = catalogue.languages()
+    code = detection.get("code")
+    return (
+        code in languages
+        and languages[current].script != languages[code].script
+        and writes_in(languages[current].script, text)
+    )
+
+
 def romanised_to_romanised(current: str, detection: Dict[str, Any]) -> bool:
     """Someone writing one language in Latin letters does not go on in another
     language's Latin letters: romanised Arabic is not pinyin ("shu ya3ni" reads
@@ -97,6 +126,7 @@ def romanised_to_romanised(current: str, detection: Dict[str, Any]) -> bool:
 def choose_language(tracker: Tracker) -> Tuple[str, bool, bool]:
     """(language, switch the slot to it, offer the language picker)."""
     current = tracker.get_slot(LANGUAGE_SLOT)
+    text = tracker.latest_message.get("text") or ""
     detection: Dict[str, Any] = tracker.latest_message.get("language") or {}
     # the language picker's payload, or a phrase like "in English please"
     requested = next(tracker.get_latest_entity_values(LANGUAGE_SLOT), None) or detection.get(
@@ -110,6 +140,7 @@ def choose_language(tracker: Tracker) -> Tuple[str, bool, bool]:
             alternatives.get(current, 0.0) >= KEEP_LANGUAGE
             or float(detection.get("probability") or 0.0) < SWITCH_PROBABILITY
             or romanised_to_romanised(current, detection)
+            or own_script_kept(current, detection, text)
         ):
             # the conversation's language is still a fair reading of this
             # message (romanised or mixed writing is often ambiguous): keep it

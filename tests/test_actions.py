@@ -132,6 +132,26 @@ async def test_romanised_writing_does_not_switch_to_another_romanised_language(
     assert (language_events(events), message["language"]) == ([], "ar")
 
 
+async def test_borrowed_latin_words_beside_the_persons_own_script_keep_the_language(
+    dispatcher, tracker_for, domain
+):
+    """"thank you นะคะ" in a Thai conversation: answered in Thai, not English;
+    a Russian conversation can still move to Ukrainian (same script)."""
+    english = {**sure("en"), "probability": 0.99, "alternatives": {"en": 0.99}}
+    tracker = tracker_for("thank you นะคะ", "thanks", english, slots={"language": "th"})
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert (language_events(events), message["language"]) == ([], "th")
+    dispatcher.messages.clear()
+    tracker = tracker_for("ok thanks", "thanks", english, slots={"language": "th"})
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert (language_events(events), message["language"]) == ([SlotSet("language", "en")], "en")
+    dispatcher.messages.clear()
+    ukrainian = {**sure("uk"), "probability": 0.99, "alternatives": {"uk": 0.99}}
+    tracker = tracker_for("що таке торгівля людьми", "what_is_trafficking", ukrainian, slots={"language": "ru"})
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert (language_events(events), message["language"]) == ([SlotSet("language", "uk")], "uk")
+
+
 async def test_an_unsupported_language_gets_english_the_picker_and_the_contacts(dispatcher, tracker_for, domain):
     detection = {"code": "sv", "confident": False, "unsupported": True, "requested": None}
     tracker = tracker_for("Was ist Menschenhandel", "what_is_trafficking", detection)
