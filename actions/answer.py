@@ -10,7 +10,6 @@ danger now. Every message it sends carries the contact block
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -83,19 +82,9 @@ def answer_key(intent: Optional[str]) -> str:
     return FALLBACK_KEY
 
 
-# Unicode name prefixes of the letters of each non-Latin script in languages.yml.
-SCRIPT_LETTERS = {
-    "cyrillic": ("CYRILLIC",), "arabic": ("ARABIC",), "thai": ("THAI",),
-    "devanagari": ("DEVANAGARI",), "han": ("CJK", "KANGXI", "IDEOGRAPHIC"),
-}
-
-
 def writes_in(script: str, text: str) -> bool:
-    """The text has letters of this (non-Latin) script."""
-    prefixes = SCRIPT_LETTERS.get(script)
-    return bool(prefixes) and any(
-        unicodedata.name(char, "").startswith(prefixes) for char in text if char.isalpha()
-    )
+    """The text has letters of this script (names as in languages.yml)."""
+    return any(catalogue.script_of(char) == script for char in text if char.isalpha())
 
 
 def own_script_kept(current: str, detection: Dict[str, Any], text: str) -> bool:

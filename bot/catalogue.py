@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import string
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
@@ -278,5 +279,25 @@ def main() -> int:
     return 1 if issues else 0
 
 
+@functools.lru_cache(maxsize=4096)
+def script_of(char: str) -> Optional[str]:
+    """The script family of a letter, in the names used by languages.yml."""
+    try:
+        name = unicodedata.name(char)
+    except ValueError:
+        return None
+    first = name.split(" ", 1)[0]
+    if first in ("CJK", "KANGXI") or name.startswith("IDEOGRAPHIC"):
+        return "han"
+    return {
+        "LATIN": "latin",
+        "CYRILLIC": "cyrillic",
+        "ARABIC": "arabic",
+        "THAI": "thai",
+        "DEVANAGARI": "devanagari",
+    }.get(first, first.lower())
+
+
 if __name__ == "__main__":
     raise SystemExit(main())
+

@@ -73,13 +73,13 @@ LEXICON_WORDS = 50000
 LEXICON_MAX_WORDS = 2
 LEXICON_WEIGHT = 1e6
 WORDFREQ_CODES = {"tl": "fil"}
-# Arabic chat alphabet: digits for letters inside words ("3ayza", "m7boosa",
-# "sa3idni"); Cyrillic chat uses 4 and 6 (ч, ш), Finglish none. Such a word
-# makes romanised Arabic this many times likelier.
 # Scripts one language of ours shares with languages we do not support, which
 # langdetect knows (Hindi and Marathi write Devanagari, like Nepali). Not Han:
 # langdetect calls some Chinese sentences Korean (docs/decisions.md §13).
 SHARED_SCRIPTS = ("devanagari",)
+# Arabic chat alphabet: digits for letters inside words ("3ayza", "m7boosa",
+# "sa3idni"); Cyrillic chat uses 4 and 6 (ч, ш), Finglish none. Such a word
+# makes romanised Arabic this many times likelier.
 ARABIZI = re.compile(r"[a-z][23579]|[23579][a-z]")
 ARABIZI_WEIGHT = 1e4
 # langdetect's opinion counts only when it gives our candidates this much mass.
@@ -133,25 +133,6 @@ def strip_accents(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-@functools.lru_cache(maxsize=4096)
-def script_of(char: str) -> Optional[str]:
-    """The script family of a letter, in the names used by languages.yml."""
-    try:
-        name = unicodedata.name(char)
-    except ValueError:
-        return None
-    first = name.split(" ", 1)[0]
-    if first in ("CJK", "KANGXI") or name.startswith("IDEOGRAPHIC"):
-        return "han"
-    return {
-        "LATIN": "latin",
-        "CYRILLIC": "cyrillic",
-        "ARABIC": "arabic",
-        "THAI": "thai",
-        "DEVANAGARI": "devanagari",
-    }.get(first, first.lower())
-
-
 ROMANISED = "-latn"
 # A whole message of at most this many words that is, word for word, a
 # training text of one language only ("moi", "kamusta", "namaste"): that
@@ -187,7 +168,7 @@ def dominant_script(clean: str) -> Optional[str]:
     letters = [c for c in clean if c.isalpha()]
     if not letters:
         return None
-    return Counter(script_of(c) for c in letters).most_common(1)[0][0]
+    return Counter(catalogue.script_of(c) for c in letters).most_common(1)[0][0]
 
 
 def words(text: str) -> List[str]:
