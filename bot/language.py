@@ -73,6 +73,26 @@ LEXICON_WORDS = 50000
 LEXICON_MAX_WORDS = 2
 LEXICON_WEIGHT = 1e6
 WORDFREQ_CODES = {"tl": "fil"}
+# Languages we do not support that look like ours (issue 15): Danish and
+# Norwegian are read as Swedish, Portuguese as Spanish, Czech or Croatian as
+# romanised Russian. Their most frequent words (wordfreq; "sh" is
+# Serbo-Croatian) join the lexicon; a message of at least NEIGHBOUR_MIN_WORDS
+# words with NEIGHBOUR_MIN_HITS distinct words of NEIGHBOUR_MIN_LETTERS letters
+# or more that are common in one of them but neither in our language's list
+# nor in its training texts (nor borrowed English or Finnish), and more than
+# NEIGHBOUR_RATIO times as many as the words only ours has, is that language.
+# Chosen on tests/general_text/dev (docs/decisions.md §14). Vietnamese typed
+# without accents is short syllables that every such list holds: exempt.
+NEIGHBOURS = ("da", "nb", "pt", "nl", "de", "it", "ca", "cs", "sk", "sh", "sl", "hu",
+              "lt", "lv", "id", "ms", "mk")
+NEIGHBOUR_MIN_WORDS = 3
+NEIGHBOUR_MIN_HITS = 2
+NEIGHBOUR_MIN_LETTERS = 3
+NEIGHBOUR_RATIO = 2
+NEIGHBOUR_EXEMPT = ("vi",)
+# Belarusian (langdetect lacks it; read as Ukrainian or Russian): "ў" is its
+# own letter, and "і" (Ukrainian) beside "ы" or "э" (Russian) is its spelling.
+BELARUSIAN = re.compile(r"ў|і.*[ыэ]|[ыэ].*і", re.IGNORECASE | re.DOTALL)
 # Scripts one language of ours shares with languages we do not support, which
 # langdetect knows (Hindi and Marathi write Devanagari, like Nepali). Not Han:
 # langdetect calls some Chinese sentences Korean (docs/decisions.md §13).
@@ -396,6 +416,29 @@ class LanguageIdentifier:
             and detected[top] >= UNSUPPORTED_PROBABILITY
         )
 
+    def _neighbour(self, text_words: List[str], code: str) -> Optional[str]:
+        """A language we do not support (NEIGHBOURS) whose common words the
+        message is mostly made of, though our model read it as ``code``."""
+        if not self.lexicon or len(text_words) < NEIGHBOUR_MIN_WORDS or code in NEIGHBOUR_EXEMPT:
+            return None
+        own_bit = 1 << LEXICON_ORDER.index(code) if code in LEXICON_ORDER else 0
+        seen = [self.model.counts.get(label, {}) for label in (code, romanised_class(code))]
+        ours: List[int] = []  # lexicon masks of the words our language has
+        others: List[int] = []  # ... and of the other words that may be telling
+        for word in set(text_words):
+            found = self.lexicon.get(word)
+            mask = found[0][0] if found else 0
+            if mask & own_bit or any(f"<{strip_accents(word)}>" in counts for counts in seen):
+                ours.append(mask)
+            elif len(word) >= NEIGHBOUR_MIN_LETTERS and strip_accents(word) not in self.borrowed:
+                others.append(mask)
+        for bit, other in enumerate(NEIGHBOURS, start=len(LEXICON_ORDER)):
+            theirs = sum(mask >> bit & 1 for mask in others)
+            only_ours = sum(not mask >> bit & 1 for mask in ours)
+            if theirs >= NEIGHBOUR_MIN_HITS and theirs > NEIGHBOUR_RATIO * only_ours:
+                return other
+        return None
+
     def _mixed(self, text_words: List[str], best: str, candidates: List[str]) -> Optional[Tuple[str, float]]:
         """(language, probability) of the words left once borrowed English or
         Finnish words are set aside, when they are clearly one other language."""
@@ -429,7 +472,7 @@ class LanguageIdentifier:
             # writing, which wordfreq lacks) words of its own training texts
             if label in LEXICON_ORDER and mask >> LEXICON_ORDER.index(label) & 1:
                 return True
-            if mask and label.endswith(ROMANISED):
+            if mask & OURS_MASK and label.endswith(ROMANISED):
                 # an everyday word of a language in wordfreq ("hei") is that
                 # language's, not a pinyin syllable the generated forms hold
                 return False
@@ -532,6 +575,13 @@ class LanguageIdentifier:
         ):
             # "ok kiitos", "thanks": words everyone borrows; a best guess only
             confident = False
+        if len(letters) >= UNSUPPORTED_MIN_LETTERS and (
+            script == "cyrillic" and BELARUSIAN.search(clean)
+            or confident and self._neighbour(text_words, base_code(best))
+        ):
+            # Danish read as Swedish, Belarusian as Ukrainian: a language we
+            # do not support, answered apart (with the language picker)
+            return Detection(base_code(best), False, "model", unsupported=True, probability=probability)
         alternatives = ranking(scores)
         if best.endswith(ROMANISED):
             return Detection(
@@ -585,7 +635,8 @@ def lexicon_from_bytes(encoded: str):
     return marisa_trie.RecordTrie(LEXICON_FORMAT).frombytes(base64.b64decode(encoded))
 
 
-LEXICON_FORMAT = "<I"
+LEXICON_FORMAT = "<Q"  # 64 bits: ours, then NEIGHBOURS
+OURS_MASK = (1 << len(LEXICON_ORDER)) - 1
 
 
 @functools.lru_cache(maxsize=2)
@@ -600,9 +651,9 @@ def build_lexicon(count: int):
 
     have = set(available_languages())
     lexicon: Dict[str, int] = defaultdict(int)
-    for bit, code in enumerate(LEXICON_ORDER):
+    for bit, code in enumerate(LEXICON_ORDER + NEIGHBOURS):
         source = WORDFREQ_CODES.get(code, code)
-        if source not in have or catalogue.languages()[code].script in ("han", "thai"):
+        if source not in have or code in LEXICON_ORDER and catalogue.languages()[code].script in ("han", "thai"):
             continue
         for entry in top_n_list(source, count):
             for word in words(normalise(entry)):

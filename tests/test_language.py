@@ -26,6 +26,14 @@ def identifier():
     return LanguageIdentifier.train(SMALL)
 
 
+@pytest.fixture(scope="module")
+def trained_identifier(trained_model):
+    """The detector of the trained model (all languages, the general lexicon)."""
+    from bot.general_text import identifier_from_model
+
+    return identifier_from_model(trained_model)
+
+
 @pytest.mark.parametrize(
     "text, code",
     [
@@ -90,6 +98,32 @@ def test_an_unsupported_language_is_reported(identifier):
 def test_hindi_is_not_taken_for_nepali(identifier, text, unsupported):
     detection = identifier.identify(text)
     assert detection.unsupported == unsupported
+    assert detection.confident == (not unsupported)
+
+
+@pytest.mark.parametrize(
+    "text, code, unsupported",
+    [
+        # Danish and Norwegian are not Swedish, Portuguese is not Spanish,
+        # Belarusian is not Ukrainian or Russian: the picker, not a wrong language
+        ("min chef har taget mit pas og jeg får ikke nogen løn", "sv", True),
+        ("sjefen min har tatt passet mitt og jeg får ikke lønn", "sv", True),
+        ("o meu patrão ficou com o meu passaporte e não me paga nada", None, True),
+        ("гаспадар забраў мой пашпарт і не плаціць мне грошы", None, True),
+        ("мой начальнік забраў пашпарт, што мне рабіць", None, True),
+        # ... while ours stay ours, also typed without accents
+        ("min chef har tagit mitt pass och jag får ingen lön", "sv", False),
+        ("chefen tog mitt pass och ja far inte gå ut, vad ska ja göra", "sv", False),
+        ("mi jefe se quedó con mi pasaporte y no me paga nada", "es", False),
+        ("роботодавець забрав мій паспорт і не платить мені гроші", "uk", False),
+        ("хозяин забрал мой паспорт и не платит мне деньги", "ru", False),
+    ],
+)
+def test_languages_close_to_ours_are_not_taken_for_ours(trained_identifier, text, code, unsupported):
+    detection = trained_identifier.identify(text)
+    assert detection.unsupported == unsupported
+    if code:
+        assert detection.code == code
     assert detection.confident == (not unsupported)
 
 
