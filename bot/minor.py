@@ -19,7 +19,7 @@ AGE = r"(1[0-7])"
 # After a bare "I am 15": the end of the clause, "and", or a word for years
 # ("tengo 15 compañeros", "mam 15 godzin" are not ages).
 TAIL = (
-    r"(?=\s*(?:[,.!?;:)]|$)|\s+(?:and|ja|och|и|і|i|y|et|ve|và|years?|yrs?|y/o|yo|v|vuotias|"
+    r"(?=\s*(?:[,.!?;:)]|$)|\s+(?:and|ja|och|å|o|и|і|i|y|et|ve|và|years?|yrs?|y/o|yo|v|vuotias|"
     r"vuotiaana|år|aastane|лет|года|год|років|роки|рік|lat|años|anos|ans|ani|yaşında|години)\b)"
 )
 # The first person and an age, in the 20 languages (and common spellings
@@ -28,7 +28,7 @@ PATTERNS = [
     rf"\bi'?m\s+(?:only\s+|just\s+)?{AGE}{TAIL}", rf"\bi\s+am\s+(?:only\s+|just\s+)?{AGE}{TAIL}",
     rf"\bim\s+{AGE}{TAIL}",
     rf"\b(?:olen|oon|ole)\s+(?:vasta\s+|vaan\s+|vain\s+)?{AGE}{TAIL}",
-    rf"\bjag\s+är\s+(?:bara\s+)?{AGE}{TAIL}", rf"\bär\s+{AGE}\s+år\b",
+    rf"\bjag?\s+(?:är|e|ä|ar)\s+(?:bara\s+)?{AGE}{TAIL}", rf"\bär\s+{AGE}\s+år\b",
     rf"\b(?:ma\s+olen|mina\s+olen|olen)\s+{AGE}{TAIL}",
     rf"\bмне\s+(?:всего\s+|только\s+)?{AGE}{TAIL}", rf"\bмені\s+(?:лише\s+|тільки\s+)?{AGE}{TAIL}",
     rf"\b(?:аз\s+)?съм\s+на\s+{AGE}{TAIL}", rf"\bна\s+{AGE}\s+(?:години\s+)?съм\b",

@@ -24,6 +24,11 @@ def test_a_minor_saying_their_age_is_read(language):
     assert says_minor(MINOR[language])
 
 
-@pytest.mark.parametrize("text", NOT_MINOR)
+@pytest.mark.parametrize("text", ["ja e 16 å bor hos min kusin", "jag e bara 15 o han tar pengarna", "ja ä 17, chefen har mitt pass"])
+def test_a_minor_writing_spoken_swedish_is_read(text):
+    assert says_minor(text)
+
+
+@pytest.mark.parametrize("text", NOT_MINOR + ["ja e 25 å jobbar 16 timmar", "jag e 16 timmar på jobbet"])
 def test_other_numbers_are_not_a_minor(text):
     assert not says_minor(text)
