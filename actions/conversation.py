@@ -72,6 +72,10 @@ NOT_FOR_DANGER = frozenset(
         "no_help_against_will", "emergency",
     }
 )
+# Thanks from someone who signalled danger earlier, not in this message
+# ("thanks, I'll call tonight when they sleep"): 112 first, then "you are
+# welcome", not the contact step again word for word.
+THANKS_AFTER_DANGER = frozenset({"thanks"})
 # In danger now, "is it the writer or someone else?" is the classifier's
 # weakest call ("he locked us in" read as someone else's situation), and the
 # helper's answer ends with "nobody may be helped against their will". So
@@ -188,7 +192,7 @@ def plan(
     in_danger = danger_now or danger_before or main in OPENS_WITH_112
     keys = [main]
     if in_danger:
-        if main in NOT_FOR_DANGER:
+        if main in NOT_FOR_DANGER and not (main in THANKS_AFTER_DANGER and not danger_now):
             main = "danger_contact"
         elif danger_now and main in DANGER_INSTEAD:
             main = DANGER_INSTEAD[main] if stored_about == "other" or clearly_other else DANGER_UNSURE

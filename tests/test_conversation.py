@@ -67,6 +67,15 @@ async def test_someone_in_danger_never_gets_small_talk_or_against_their_will(int
     assert body("danger_contact") in text
 
 
+async def test_thanks_after_danger_is_welcomed_after_112_not_told_the_contact_step_again():
+    chat = Chat("ru")
+    await chat.say("emergency", danger=True)
+    text = await chat.say("thanks", text="спасибо, позвоню ночью когда они уснут")
+    assert first_paragraph(text) == body("danger_first", "ru")
+    assert body("thanks", "ru") in text and body("danger_contact", "ru") not in text
+    assert contacts_in(text, "ru")
+
+
 @pytest.mark.parametrize("intent", ["children", "bot_challenge", "privacy"])
 async def test_in_danger_a_question_is_still_answered_after_112(intent):
     text = await Chat().say(intent, danger=True)
