@@ -90,6 +90,10 @@ NEIGHBOUR_MIN_HITS = 2
 NEIGHBOUR_MIN_LETTERS = 3
 NEIGHBOUR_RATIO = 2
 NEIGHBOUR_EXEMPT = ("vi",)
+# Romanised writing of ours (Finglish, Arabizi, translit) is typed in plain
+# ASCII on a phone; Czech or Croatian read as romanised Russian has č, š, ž:
+# only then is a romanised reading checked against the neighbours.
+NON_ASCII_LETTER = re.compile(r"[^\W\d_a-zA-Z]")
 # Belarusian (langdetect lacks it; read as Ukrainian or Russian): "ў" is its
 # own letter, and "і" (Ukrainian) beside "ы" or "э" (Russian) is its spelling.
 BELARUSIAN = re.compile(r"ў|і.*[ыэ]|[ыэ].*і", re.IGNORECASE | re.DOTALL)
@@ -577,7 +581,9 @@ class LanguageIdentifier:
             confident = False
         if len(letters) >= UNSUPPORTED_MIN_LETTERS and (
             script == "cyrillic" and BELARUSIAN.search(clean)
-            or confident and self._neighbour(text_words, base_code(best))
+            or confident
+            and (not best.endswith(ROMANISED) or NON_ASCII_LETTER.search(clean))
+            and self._neighbour(text_words, base_code(best))
         ):
             # Danish read as Swedish, Belarusian as Ukrainian: a language we
             # do not support, answered apart (with the language picker)
