@@ -425,17 +425,28 @@ class LanguageIdentifier:
         message is mostly made of, though our model read it as ``code``."""
         if not self.lexicon or len(text_words) < NEIGHBOUR_MIN_WORDS or code in NEIGHBOUR_EXEMPT:
             return None
-        own_bit = 1 << LEXICON_ORDER.index(code) if code in LEXICON_ORDER else 0
         seen = [self.model.counts.get(label, {}) for label in (code, romanised_class(code))]
-        ours: List[int] = []  # lexicon masks of the words our language has
-        others: List[int] = []  # ... and of the other words that may be telling
+        in_texts, unknown = [], []  # words of our language's training texts, and the rest
         for word in set(text_words):
+            bare = strip_accents(word)
+            if any(f"<{bare}>" in counts for counts in seen):
+                in_texts.append(word)
+            elif len(word) >= NEIGHBOUR_MIN_LETTERS and bare not in self.borrowed:
+                unknown.append(word)
+        if len(unknown) < NEIGHBOUR_MIN_HITS:  # most messages in our languages end here
+            return None
+        own_bit = 1 << LEXICON_ORDER.index(code) if code in LEXICON_ORDER else 0
+        ours: List[int] = []  # lexicon masks of the words our language has
+        others: List[int] = []  # ... and of the other words, which may be telling
+        for word in unknown:
             found = self.lexicon.get(word)
             mask = found[0][0] if found else 0
-            if mask & own_bit or any(f"<{strip_accents(word)}>" in counts for counts in seen):
-                ours.append(mask)
-            elif len(word) >= NEIGHBOUR_MIN_LETTERS and strip_accents(word) not in self.borrowed:
-                others.append(mask)
+            (ours if mask & own_bit else others).append(mask)
+        if len(others) < NEIGHBOUR_MIN_HITS:
+            return None
+        for word in in_texts:
+            found = self.lexicon.get(word)
+            ours.append(found[0][0] if found else 0)
         for bit, other in enumerate(NEIGHBOURS, start=len(LEXICON_ORDER)):
             theirs = sum(mask >> bit & 1 for mask in others)
             only_ours = sum(not mask >> bit & 1 for mask in ours)
