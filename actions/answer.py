@@ -60,6 +60,11 @@ SITUATIONS = ("situation_self", "situation_other")
 # least GREETING_WITH_HELP (chosen on the dev splits, docs/decisions.md §13).
 HELP_INTENTS = ("emergency", "who_to_contact", "situation_self", "services_offered", "how_to_get_admitted")
 GREETING_WITH_HELP = 0.15
+# "I need help" read as refusing help: "nobody may be helped against their
+# will" to someone asking for it is harmful (JUDGING.md; readers, §14). The
+# same test as for a greeting; the dev splits have no such case, so the
+# greeting's threshold is kept (0.1 to 0.5 changed nothing there).
+AGAINST_WILL_WITH_HELP = GREETING_WITH_HELP
 
 
 def intent_score(tracker: Tracker, name: str) -> float:
@@ -168,6 +173,11 @@ class ActionAnswer(Action):
             scores = {name: intent_score(tracker, name) for name in SITUATIONS}
             if sum(scores.values()) >= DESCRIBED_SITUATION_SCORE:
                 key = intent = max(scores, key=scores.get)
+        if (
+            key == "no_help_against_will"
+            and max(intent_score(tracker, name) for name in HELP_INTENTS) >= AGAINST_WILL_WITH_HELP
+        ):
+            key = intent = "who_to_contact"
         if key == "greet" and max(intent_score(tracker, name) for name in HELP_INTENTS) >= GREETING_WITH_HELP:
             key = intent = "who_to_contact"
         if ONLY_QUESTION_MARKS.fullmatch(text):

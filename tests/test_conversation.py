@@ -312,6 +312,16 @@ async def test_against_their_will_is_still_answered_when_nothing_was_described()
     assert text.startswith(body("no_help_against_will"))
 
 
+async def test_i_need_help_read_as_refusing_help_gets_whom_to_contact_not_against_their_will():
+    reply = await Chat("vi").say(
+        "no_help_against_will", text="tôi cần giúp đỡ", ranking={"no_help_against_will": 0.5, "who_to_contact": 0.3})
+    assert reply.startswith(body("who_to_contact", "vi").split(".")[0])
+    assert body("no_help_against_will", "vi") not in reply
+    reply = await Chat("en").say(
+        "no_help_against_will", text="can i say no to the help?", ranking={"no_help_against_will": 0.9, "thanks": 0.05})
+    assert reply.startswith(body("no_help_against_will"))
+
+
 async def test_a_greeting_that_asks_for_help_gets_whom_to_contact_a_bare_greeting_a_greeting():
     chat = Chat("en")
     reply = await chat.say("greet", text="hi i need help", ranking={"greet": 0.6, "emergency": 0.25})
