@@ -85,6 +85,13 @@ THANKS_AFTER_DANGER = frozenset({"thanks"})
 # acceptable for a witness.
 DANGER_INSTEAD = {"situation_other": "helper_next_step"}
 DANGER_UNSURE = "danger_contact"
+# "Whom do I contact?" from someone in danger now ("I can't call, he is next
+# to me"; "they are driving me somewhere"): after 112, the Assistance System
+# when they can, by phone or e-mail, without the lines for a bystander.
+DANGER_NOW_INSTEAD = {"who_to_contact": "danger_contact"}
+# Someone helping another person, whose message would otherwise get an answer
+# not for danger (a refusal, "out of scope"): after 112, the helper's steps.
+DANGER_FOR_HELPER = "helper_next_step"
 # Mid-conversation, a short message the classifier takes for one of these is
 # far more likely a follow-up ("what should I do", "how can I help him",
 # "sige" = "ok" in Tagalog) than off-topic, a refusal of help or a goodbye;
@@ -193,9 +200,12 @@ def plan(
     keys = [main]
     if in_danger:
         if main in NOT_FOR_DANGER and not (main in THANKS_AFTER_DANGER and not danger_now):
-            main = "danger_contact"
+            # a helper ("he won't go to the police") gets the helper's steps
+            main = DANGER_FOR_HELPER if about == "other" else "danger_contact"
         elif danger_now and main in DANGER_INSTEAD:
             main = DANGER_INSTEAD[main] if stored_about == "other" or clearly_other else DANGER_UNSURE
+        elif danger_now and main in DANGER_NOW_INSTEAD:
+            main = DANGER_FOR_HELPER if about == "other" else DANGER_NOW_INSTEAD[main]
         # the opener also speaks to a bystander ("you or someone near you"):
         # it comes first whenever this message signals danger
         keys = [main] if main in OPENS_WITH_112 and not danger_now else ["danger_first", main]

@@ -234,6 +234,47 @@ async def test_in_danger_a_helper_known_from_earlier_turns_gets_the_helpers_step
     assert body("helper_next_step") in text
 
 
+@pytest.mark.parametrize("intent", ["no_help_against_will", "out_of_scope", "goodbye"])
+async def test_a_helper_whose_friend_is_in_danger_gets_the_helpers_steps_not_the_victims(intent):
+    """ "he won't hear of the police" from someone helping a colleague who was
+    described in danger: 112, then what a helper can do, never "contact them
+    yourself when you can" (which speaks to the victim)."""
+    chat = Chat()
+    await chat.say("situation_other", danger=True, ranking={"situation_other": 0.9, "situation_self": 0.01})
+    text = await chat.say(intent, text="he won't hear of the police, he's scared")
+    assert first_paragraph(text) == body("danger_first")
+    assert body("helper_next_step") in text
+    assert body("danger_contact") not in text and body(intent) not in text
+
+
+async def test_in_danger_now_whom_to_contact_is_112_then_the_assistance_system_when_they_can():
+    """ "I can't call, he is next to me, can I write?": 112 first, then the
+    Assistance System by phone or e-mail when they can, not the bystander's
+    lines of the general answer."""
+    text = await Chat("ro").say("who_to_contact", danger=True, text="nu pot vorbi, e langa mine")
+    assert first_paragraph(text) == body("danger_first", "ro")
+    assert body("danger_contact", "ro") in text and body("who_to_contact", "ro") not in text
+    assert contacts_in(text, "ro")
+    # without danger now, whom to contact is the general answer
+    calm = await Chat("ro").say("who_to_contact", text="pe cine sun?")
+    assert calm.startswith(body("who_to_contact", "ro"))
+
+
+async def test_a_barely_unanswerable_question_gets_the_classifiers_next_reading_not_ask_them():
+    """ "I hid in the toilet, what do I do??" read as not_in_source at 0.25:
+    "the information here does not cover this" would leave a person without
+    the step the source does give; a clear one still gets the honest answer."""
+    chat = Chat()
+    await chat.say("situation_self")
+    unsure = await chat.say("not_in_source", text="what do i do??",
+                            ranking={"not_in_source": 0.25, "follow_up": 0.2, "what_is_trafficking": 0.1})
+    assert body("not_in_source") not in unsure
+    assert unsure.startswith(body("next_step_contact"))
+    clear = await Chat().say("not_in_source", text="will they deport me?",
+                             ranking={"not_in_source": 0.8, "follow_up": 0.1})
+    assert clear.startswith(body("not_in_source"))
+
+
 async def test_a_child_seen_in_danger_opens_with_the_bystanders_112_line():
     text = await Chat().say("minor_victim", danger=True)
     assert first_paragraph(text) == body("danger_first")
