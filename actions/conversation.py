@@ -44,6 +44,7 @@ NEXT_STEP = {
     "minor_victim": "next_step_contact",
     "emergency": "danger_contact",
     "danger_contact": "how_to_get_admitted",
+    "write_instead": "how_to_get_admitted",
     "next_step_contact": "how_to_get_admitted",
     "plain_summary": "next_step_contact",
     # someone helping another person
@@ -89,6 +90,10 @@ DANGER_UNSURE = "danger_contact"
 # to me"; "they are driving me somewhere"): after 112, the Assistance System
 # when they can, by phone or e-mail, without the lines for a bystander.
 DANGER_NOW_INSTEAD = {"who_to_contact": "danger_contact"}
+# In danger, the contact step a second time in a row ("I can't call, he'd
+# hear"; readers of batch 9: a word-for-word repeat that ignores it): after
+# 112, write instead, the e-mail address.
+REPEAT_IN_DANGER = {"danger_contact": "write_instead"}
 # Someone helping another person, whose message would otherwise get an answer
 # not for danger (a refusal, "out of scope"): after 112, the helper's steps.
 DANGER_FOR_HELPER = "helper_next_step"
@@ -206,6 +211,8 @@ def plan(
             main = DANGER_INSTEAD[main] if stored_about == "other" or clearly_other else DANGER_UNSURE
         elif danger_now and main in DANGER_NOW_INSTEAD:
             main = DANGER_FOR_HELPER if about == "other" else DANGER_NOW_INSTEAD[main]
+        if main == last_answer and main in REPEAT_IN_DANGER:
+            main = REPEAT_IN_DANGER[main]
         # the opener also speaks to a bystander ("you or someone near you"):
         # it comes first whenever this message signals danger
         keys = [main] if main in OPENS_WITH_112 and not danger_now else ["danger_first", main]

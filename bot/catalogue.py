@@ -37,6 +37,7 @@ REQUIRED_FACTS: Dict[str, tuple] = {
     "unsupported_language": ("emergency",),
     "danger_first": ("emergency",),
     "danger_contact": ("phone", "email"),
+    "write_instead": ("email",),
     "situation_self": ("phone", "email"),
     "situation_other": ("phone", "email"),
     "minor_victim": ("emergency", "phone", "email"),

@@ -275,6 +275,19 @@ async def test_a_barely_unanswerable_question_gets_the_classifiers_next_reading_
     assert clear.startswith(body("not_in_source"))
 
 
+async def test_in_danger_the_contact_step_twice_in_a_row_becomes_write_instead(language="th"):
+    """ "I can't call, he would hear" after 112 and the contact step: not the
+    same reply again word for word, but 112 and the e-mail address."""
+    chat = Chat(language)
+    first = await chat.say("emergency", danger=True)
+    assert body("danger_contact", language) in first
+    again = await chat.say("emergency", danger=True, text="โทรไม่ได้ เขาจะได้ยิน")
+    assert first_paragraph(again) == body("danger_first", language)
+    assert body("write_instead", language) in again and body("danger_contact", language) not in again
+    assert catalogue.fact_values(language)["email"] in body("write_instead", language)
+    assert contacts_in(again, language)
+
+
 async def test_a_child_seen_in_danger_opens_with_the_bystanders_112_line():
     text = await Chat().say("minor_victim", danger=True)
     assert first_paragraph(text) == body("danger_first")
