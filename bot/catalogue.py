@@ -26,6 +26,9 @@ PLACEHOLDERS = ("phone", "email", "emergency", "website")
 # Keys whose text must state these facts (besides the contact block itself).
 REQUIRED_FACTS: Dict[str, tuple] = {
     "contact_block": ("phone", "email", "emergency"),
+    # "hi, I need help" misread as a bare greeting still learns whom to call
+    # (readers of batch 9: a greeting alone to a request for help is harmful)
+    "greet": ("phone",),
     "who_to_contact": ("phone", "email", "emergency"),
     "emergency": ("emergency",),
     "more_information": ("website",),
