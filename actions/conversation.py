@@ -210,7 +210,8 @@ def plan(
         elif danger_now and main in DANGER_INSTEAD:
             main = DANGER_INSTEAD[main] if stored_about == "other" or clearly_other else DANGER_UNSURE
         elif danger_now and main in DANGER_NOW_INSTEAD:
-            main = DANGER_FOR_HELPER if about == "other" else DANGER_NOW_INSTEAD[main]
+            # (a helper's "whom do I contact?" is already the helper's step)
+            main = DANGER_NOW_INSTEAD[main]
         if main == last_answer and main in REPEAT_IN_DANGER:
             main = REPEAT_IN_DANGER[main]
         # the opener also speaks to a bystander ("you or someone near you"):
