@@ -22,7 +22,7 @@ from bot import catalogue, minor
 LANGUAGE_SLOT = "language"
 
 FALLBACK_KEY = "nlu_fallback"
-NOT_ANSWERS = ("ui_", "button_", "contact_block", "danger_first")
+NOT_ANSWERS = ("ui_", "button_", "contact_block", "danger_first", "ask_language")
 CONTEXT_INTENTS = conversation.FOLLOW_UP_INTENTS | conversation.PLAIN_INTENTS
 # A follow-up rather than a new topic (actions/conversation.py): few words,
 # and few characters (Thai and Chinese have no spaces between words).
@@ -129,6 +129,16 @@ def romanised_to_romanised(current: str, detection: Dict[str, Any]) -> bool:
     )
 
 
+def neighbours_to_ask(detection: Dict[str, Any], language: str) -> List[str]:
+    """Close neighbours this romanised message may just as well be written in
+    (Russian, Ukrainian and Bulgarian in Latin letters; Arabic and Persian):
+    the reply also asks "do you write in ...?" in their words (issue 17;
+    ``bot.language``, docs/decisions.md §16)."""
+    if detection.get("source") != "romanised":
+        return []
+    return [code for code in detection.get("neighbours") or [] if code in catalogue.languages() and code != language]
+
+
 def choose_language(tracker: Tracker) -> Tuple[str, bool, bool]:
     """(language, switch the slot to it, offer the language picker)."""
     current = tracker.get_slot(LANGUAGE_SLOT)
@@ -173,10 +183,13 @@ class ActionAnswer(Action):
     def key(self, tracker: Tracker) -> str:
         return answer_key((tracker.latest_message.get("intent") or {}).get("name"))
 
-    def compose(self, tracker: Tracker) -> Tuple[conversation.Plan, str, bool, bool]:
-        """(plan, language, switch the language slot, offer the picker)."""
+    def compose(self, tracker: Tracker) -> Tuple[conversation.Plan, str, bool, bool, List[str]]:
+        """(plan, language, switch the language slot, offer the picker, other
+        languages to ask about)."""
         language, switch, offer_languages = choose_language(tracker)
         detection = tracker.latest_message.get("language") or {}
+        # asked only when the language is being chosen, not once it is kept
+        ask = neighbours_to_ask(detection, language) if switch else []
         danger_now = bool((tracker.latest_message.get("danger") or {}).get("now"))
         key = self.key(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
@@ -225,12 +238,12 @@ class ActionAnswer(Action):
             and intent_score(tracker, "not_in_source") >= UNANSWERED_SCORE,
             clearly_other=intent_score(tracker, "situation_self") < OWN_SITUATION_SCORE,
         )
-        return plan, language, switch, offer_languages
+        return plan, language, switch, offer_languages, ask
 
     def answer(self, tracker: Tracker) -> Tuple[conversation.Plan, Dict[str, Any], List[Dict[Text, Any]]]:
         """(plan, the message to send, the slot events): one turn, composed once."""
-        plan, language, switch, offer_languages = self.compose(tracker)
-        message = catalogue.turn(plan.keys, language, offer_languages)
+        plan, language, switch, offer_languages, ask = self.compose(tracker)
+        message = catalogue.turn(plan.keys, language, offer_languages, ask)
         events = [SlotSet(LANGUAGE_SLOT, language)] if switch else []
         return plan, message, events + [SlotSet(name, value) for name, value in plan.slots.items()]
 

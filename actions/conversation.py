@@ -60,6 +60,11 @@ HELPER_STEP = {"who_to_contact": "helper_next_step", "how_to_get_admitted": "hel
 # a new question the source does not answer, or a situation that gets worse,
 # gets its answer again.
 REPEAT_MOVES_ON = frozenset({"situation_other", "who_to_contact", "how_to_get_admitted", "services_offered"})
+# ... and answers no message gets twice in a row, however long: a person who
+# goes on describing ("he won't go to the police, he's scared"; "and they
+# take half my pay too") gets the next step, not the same text word for word
+# (not in danger: then the contact steps stay, after 112).
+REPEAT_ALWAYS_MOVES_ON = frozenset({"situation_self", "situation_other", "helper_next_step"})
 
 FOLLOW_UP_INTENTS = frozenset({"follow_up"})
 PLAIN_INTENTS = frozenset({"dont_understand"})
@@ -148,8 +153,12 @@ def main_key(
     last_answer: Optional[str],
     about: Optional[str],
     short: bool = False,
+    in_danger: bool = False,
 ) -> str:
-    """The answer to this message, read in the conversation's context."""
+    """The answer to this message, read in the conversation's context.
+
+    ``in_danger``: danger was signalled; then the contact steps may come
+    again (after 112; ``REPEAT_IN_DANGER`` says what changes)."""
     follow_up = intent in FOLLOW_UP_INTENTS or (
         short and last_answer in NEXT_STEP and key in CONTEXT_BEATS
     )
@@ -160,16 +169,19 @@ def main_key(
         return step
     if intent in PLAIN_INTENTS:
         return "plain_summary"
+    answer = key
     if key == "no_help_against_will" and about in AGAINST_WILL_INSTEAD:
-        return AGAINST_WILL_INSTEAD[about]
-    if about == "other" and key in HELPER_STEP:
-        return HELPER_STEP[key]
-    if short and key == last_answer and key in REPEAT_MOVES_ON:
-        # a short question that would get the same answer again ("but who do
-        # I contact?", "can I call for her?"): the next step tells more
-        step = NEXT_STEP[key]
+        answer = AGAINST_WILL_INSTEAD[about]
+    elif about == "other" and key in HELPER_STEP:
+        answer = HELPER_STEP[key]
+    if answer == last_answer and (
+        short and answer in REPEAT_MOVES_ON or answer in REPEAT_ALWAYS_MOVES_ON and not in_danger
+    ):
+        # a message that would get the same answer again ("but who do I
+        # contact?", "can I call for her?"): the next step tells more
+        step = NEXT_STEP[answer]
         return HELPER_STEP.get(step, step) if about == "other" else step
-    return key
+    return answer
 
 
 def plan(
@@ -198,7 +210,7 @@ def plan(
         about = "minor"
     if about == "minor" and key in MINOR_INSTEAD:
         key = "minor_victim"
-    main = main_key(key, intent, last_answer, about, short)
+    main = main_key(key, intent, last_answer, about, short, in_danger=danger_now or danger_before)
     if about == "minor" and main in MINOR_INSTEAD:
         main = "minor_victim"
     in_danger = danger_now or danger_before or main in OPENS_WITH_112
@@ -215,7 +227,8 @@ def plan(
         if main == last_answer and main in REPEAT_IN_DANGER:
             main = REPEAT_IN_DANGER[main]
         # the opener also speaks to a bystander ("you or someone near you"):
-        # it comes first whenever this message signals danger
+        # it comes first whenever this message signals danger (the answers
+        # after it do not say 112 again, bot.catalogue.reply)
         keys = [main] if main in OPENS_WITH_112 and not danger_now else ["danger_first", main]
     slots: Dict[str, object] = {}
     if main not in NOT_REMEMBERED and main != last_answer:

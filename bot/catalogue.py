@@ -151,14 +151,44 @@ def text(key: str, language: str) -> str:
     return raw_texts(language)[key].format_map(fact_values(language))
 
 
+# A sentence: up to its end mark (Latin, Cyrillic, Arabic, Devanagari, Han),
+# with the space after it. Thai has no end marks: its sentences here are
+# separated by a space before "ถ้า" ("if") or after the emergency number.
+_SENTENCE = re.compile(r"[^.?!。？！।؟]*(?:[.?!]+(?=\s|$)\s*|[。？！।؟]+\s*|$)")
+_THAI_SENTENCE_BREAK = re.compile(r"\s+(?=ถ้า)|(?<=\{emergency\})\s+")
+# The opener that says 112 (``danger_first``): after it, answers drop their
+# own "if you are in danger now, call 112" sentence (readers: 112 twice in
+# one reply reads as a form letter).
+OPENER = "danger_first"
+
+
+@functools.lru_cache(maxsize=None)
+def text_without_emergency(key: str, language: str) -> str:
+    """One catalogue text without its sentence that gives the emergency number."""
+    language = supported(language)
+    raw = raw_texts(language)[key]
+    if "{emergency}" not in raw:
+        return text(key, language)
+    if languages()[language].script == "thai":
+        sentences, joiner = _THAI_SENTENCE_BREAK.split(raw), " "
+    else:
+        sentences, joiner = [m.group(0) for m in _SENTENCE.finditer(raw) if m.group(0)], ""
+    kept = joiner.join(s for s in sentences if "{emergency}" not in s).strip()
+    return kept.format_map(fact_values(language))
+
+
 def reply(key: Union[str, Sequence[str]], language: str) -> str:
     """A whole bot turn: the answer (one key, or several composed in order,
     e.g. ``["danger_first", "situation_self"]``), then the contact block.
 
-    The emergency answer starts with 112 by itself, so 112 comes first.
+    The emergency answer starts with 112 by itself, so 112 comes first; after
+    the opener, the answers do not say 112 again.
     """
     keys = [key] if isinstance(key, str) else list(key)
-    parts = [text(k, language) for k in keys] + [text("contact_block", language)]
+    parts = [
+        text_without_emergency(k, language) if keys[0] == OPENER and i else text(k, language)
+        for i, k in enumerate(keys)
+    ] + [text("contact_block", language)]
     return "\n\n".join(parts)
 
 
@@ -170,14 +200,16 @@ def question_buttons(language: str) -> List[Dict[str, str]]:
     ]
 
 
-def language_buttons() -> List[Dict[str, str]]:
-    """The language picker: each language named in itself."""
+def language_buttons(codes: Sequence[str] = ()) -> List[Dict[str, str]]:
+    """The language picker: each language named in itself (only ``codes``,
+    in that order, when given)."""
+    chosen = [languages()[code] for code in codes] if codes else list(languages().values())
     return [
         {
             "title": lang.name,
             "payload": '/change_language{"language": "%s"}' % lang.code,
         }
-        for lang in languages().values()
+        for lang in chosen
     ]
 
 
@@ -188,22 +220,36 @@ KEYS_WITH_QUESTION_BUTTONS = frozenset(
 
 
 def turn(
-    key: Union[str, Sequence[str]], language: str, offer_languages: bool = False
+    key: Union[str, Sequence[str]],
+    language: str,
+    offer_languages: bool = False,
+    ask: Sequence[str] = (),
 ) -> Dict[str, object]:
     """One bot turn as a message: text with the contact block, buttons, language.
 
     ``offer_languages`` adds the language picker (first message too short to
-    tell, or a language we do not support).
+    tell, or a language we do not support). ``ask``: other languages the
+    message may be in (romanised Russian or Ukrainian, issue 17): after the
+    answer, each is asked "do you write in ...?" in its own words, and the
+    picker offers the answer's language and those.
     """
     language = supported(language)
+    ask = [code for code in ask if code in languages() and code != language]
     buttons: List[Dict[str, str]] = []
-    main = key if isinstance(key, str) else list(key)[-1]
+    keys = [key] if isinstance(key, str) else list(key)
+    main = keys[-1]
     if main in KEYS_WITH_QUESTION_BUTTONS:
         buttons.extend(question_buttons(language))
     if offer_languages:
         buttons.extend(language_buttons())
+    elif ask:
+        buttons.extend(language_buttons([language, *ask]))
+    text_ = reply(keys, language)
+    if ask:
+        answer, contacts = text_.rsplit("\n\n", 1)
+        text_ = "\n\n".join([answer, *(text("ask_language", code) for code in ask), contacts])
     return {
-        "text": reply(key, language),
+        "text": text_,
         "buttons": buttons,
         "language": language,
         "rtl": languages()[language].rtl,

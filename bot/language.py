@@ -108,6 +108,10 @@ SHARED_SCRIPTS = ("devanagari",)
 # split and fixed that turn of the romanised dev split, docs/decisions.md §15).
 ARABIZI = re.compile(r"[a-z][23579]|[23579][a-z]")
 ARABIZI_WEIGHT = 1e6
+# Romanised writing: a neighbour is asked about when at least this many of the
+# message's words are its romanised words, and no fewer than its own
+# language's (chosen on the romanised dev split, docs/decisions.md §16).
+NEIGHBOUR_ASK_MIN_WORDS = 1
 # langdetect's opinion counts only when it gives our candidates this much mass.
 LANGDETECT_MIN_MASS = 0.3
 # How much our own n-gram model counts against langdetect when both speak.
@@ -135,10 +139,15 @@ class Detection:
     # the likeliest languages with their probability (romanised writing counted
     # as its language): a conversation keeps its language when it is among them
     alternatives: Tuple[Tuple[str, float], ...] = ()
+    # romanised writing: close neighbours (same script, also typed in Latin
+    # letters) whose romanised words the message has as many of as its own
+    # language's ("ne znaju" is Russian and Ukrainian alike): the person is asked
+    neighbours: Tuple[str, ...] = ()
 
     def as_dict(self) -> Dict[str, object]:
         return {
             "alternatives": {code: round(p, 4) for code, p in self.alternatives},
+            "neighbours": list(self.neighbours),
             "code": self.code,
             "confident": self.confident,
             "source": self.source,
@@ -456,6 +465,29 @@ class LanguageIdentifier:
                 return other
         return None
 
+    def _romanised_neighbours(self, text_words: List[str], best: str) -> Tuple[str, ...]:
+        """Languages of ``best``'s script, also typed in Latin letters, whose
+        romanised training words cover as many of the message's words as
+        ``best``'s do (our probabilities are far too sure to tell, §16)."""
+        code = base_code(best)
+        script = self.languages[code].script
+        bare = {strip_accents(w) for w in text_words}
+
+        def known(label: str) -> int:
+            counts = self.model.counts.get(label, {})
+            return sum(f"<{w}>" in counts for w in bare)
+
+        own = known(best)
+        return tuple(
+            other
+            for other, lang in self.languages.items()
+            if other != code
+            and lang.script == script
+            and lang.romanised
+            and romanised_class(other) in self.model.counts
+            and known(romanised_class(other)) >= max(own, NEIGHBOUR_ASK_MIN_WORDS)
+        )
+
     def _mixed(self, text_words: List[str], best: str, candidates: List[str]) -> Optional[Tuple[str, float]]:
         """(language, probability) of the words left once borrowed English or
         Finnish words are set aside, when they are clearly one other language."""
@@ -604,7 +636,8 @@ class LanguageIdentifier:
         alternatives = ranking(scores)
         if best.endswith(ROMANISED):
             return Detection(
-                base_code(best), confident, "romanised", probability=probability, alternatives=alternatives
+                base_code(best), confident, "romanised", probability=probability,
+                alternatives=alternatives, neighbours=self._romanised_neighbours(text_words, best),
             )
         return Detection(best, confident, "model", probability=probability, alternatives=alternatives)
 

@@ -132,6 +132,38 @@ async def test_romanised_writing_does_not_switch_to_another_romanised_language(
     assert (language_events(events), message["language"]) == ([], "ar")
 
 
+async def test_romanised_writing_close_to_a_neighbour_is_answered_and_the_neighbour_asked(
+    dispatcher, tracker_for, domain
+):
+    """Romanised Russian that may be Ukrainian: the answer in Russian, then
+    "do you write in Ukrainian?" in Ukrainian, and both offered to choose."""
+    russian_or_ukrainian = {
+        **sure("ru"), "source": "romanised", "probability": 0.62,
+        "alternatives": {"ru": 0.62, "uk": 0.33, "bg": 0.05}, "neighbours": ["uk"],
+    }
+    tracker = tracker_for("pryvet, hozyain zabral pasport", "situation_self", russian_or_ukrainian)
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert message["language"] == "ru"
+    assert message["text"].startswith(catalogue.text("situation_self", "ru"))
+    assert catalogue.text("ask_language", "uk") in message["text"]
+    assert catalogue.text("ask_language", "bg") not in message["text"]
+    assert [b["title"] for b in message["buttons"]] == ["Русский", "Українська"]
+    assert contacts_in(message["text"], "ru")
+    assert message["text"].endswith(catalogue.text("contact_block", "ru"))
+    # once the conversation has its language, the question is not asked again
+    tracker = tracker_for("i chto delat?", "follow_up", russian_or_ukrainian, slots={"language": "ru"})
+    message, _ = await run(ActionAnswer(), dispatcher.__class__(), tracker, domain)
+    assert catalogue.text("ask_language", "uk") not in message["text"]
+
+
+async def test_romanised_writing_sure_of_its_language_asks_nothing(dispatcher, tracker_for, domain):
+    arabizi = {**sure("ar"), "source": "romanised", "probability": 0.97, "alternatives": {"ar": 0.97, "fa": 0.03}}
+    tracker = tracker_for("ana m7boosa fel bait", "situation_self", arabizi)
+    message, _ = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert message["language"] == "ar" and catalogue.text("ask_language", "fa") not in message["text"]
+    assert not any("change_language" in b["payload"] for b in message["buttons"])
+
+
 async def test_borrowed_latin_words_beside_the_persons_own_script_keep_the_language(
     dispatcher, tracker_for, domain
 ):

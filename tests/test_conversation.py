@@ -193,7 +193,8 @@ def test_the_person_is_told_they_can_call_or_write_themselves(language, key):
 
 def test_every_answer_has_a_next_step_for_follow_ups():
     answers = [k for k in catalogue.raw_texts("en") if conversation.main_key(k, None, None, None) == k]
-    small_talk = conversation.NOT_REMEMBERED | {"danger_first", "contact_block", "unsupported_language"}
+    # lines added to an answer, never an answer themselves
+    small_talk = conversation.NOT_REMEMBERED | {"danger_first", "contact_block", "unsupported_language", "ask_language"}
     missing = [
         k for k in answers
         if k not in small_talk and not k.startswith(("ui_", "button_")) and k not in conversation.NEXT_STEP
@@ -288,10 +289,48 @@ async def test_in_danger_the_contact_step_twice_in_a_row_becomes_write_instead(l
     assert contacts_in(again, language)
 
 
-async def test_a_child_seen_in_danger_opens_with_the_bystanders_112_line():
+def answer_part(text, language="en"):
+    """The reply without its closing contact block."""
+    return text.rsplit("\n\n", 1)[0]
+
+
+async def test_a_child_seen_in_danger_opens_with_the_bystanders_112_line_and_says_it_once():
     text = await Chat().say("minor_victim", danger=True)
     assert first_paragraph(text) == body("danger_first")
-    assert body("minor_victim") in text
+    assert catalogue.text_without_emergency("minor_victim", "en") in text
+    assert answer_part(text).count(catalogue.fact_values("en")["emergency"]) == 1
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("intent", ["follow_up", "dont_understand", "who_to_contact"])
+async def test_after_112_first_the_reply_does_not_say_112_again(language, intent):
+    chat = Chat(language)
+    await chat.say("situation_self", danger=True)
+    text = await chat.say(intent, text="?")
+    assert first_paragraph(text) == body("danger_first", language)
+    emergency = catalogue.fact_values(language)["emergency"]
+    assert answer_part(text).count(emergency) == 1, answer_part(text)
+    assert catalogue.fact_values(language)["phone"] in answer_part(text)
+    assert contacts_in(text, language)
+
+
+async def test_a_helper_who_goes_on_describing_is_not_told_the_same_steps_word_for_word():
+    chat = Chat()
+    await chat.say("situation_other", text="my colleague sleeps in the storeroom and the owner has his passport")
+    first = await chat.say("who_to_contact", text="how can i help him")
+    assert first.startswith(body("helper_next_step"))
+    again = await chat.say("no_help_against_will", text="he doesn't want to go to the police, he is too scared of the owner")
+    assert body("helper_next_step") not in again
+    assert body("no_help_against_will") not in again
+    assert again.startswith(body("services_offered"))
+
+
+async def test_a_person_who_goes_on_describing_gets_the_next_step_not_the_same_text():
+    chat = Chat()
+    first = await chat.say("situation_self", text="the boss keeps my passport and i work every day without pay")
+    more = await chat.say("situation_self", text="and he says i owe him 5000 euros for the flight and the room, he shouts at me")
+    assert first.startswith(body("situation_self"))
+    assert more.startswith(body("next_step_contact"))
 
 
 @pytest.mark.parametrize("language, text", [

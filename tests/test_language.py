@@ -292,6 +292,22 @@ def test_arabic_chat_digits_mark_romanised_arabic():
     assert identifier.identify("salam, komak mikham").code == "fa"
 
 
+def test_romanised_words_shared_by_close_neighbours_name_the_neighbour_to_ask():
+    """'salam' is romanised Arabic and Persian alike: the reply asks; a
+    message with Arabic words only does not."""
+    data = {
+        **ROMANISED_SMALL,
+        "ar": ROMANISED_SMALL["ar"] + ["salam", "salam 3alikom"],
+        "fa": SMALL["fa"] + ["salam, komak mikham", "chi kar konam", "mamnoon"],
+    }
+    identifier = LanguageIdentifier.train(data)
+    shared = identifier.identify("salam dostan")  # "salam" is in both, "dostan" in neither
+    assert shared.source == "romanised"
+    assert {shared.code, *shared.neighbours} == {"ar", "fa"}
+    assert identifier.identify("sa3douni shu a3mel").neighbours == ()
+    assert identifier.identify("who do i contact now please").neighbours == ()
+
+
 def test_generated_romanised_forms_are_up_to_date():
     """data/romanised/ is what scripts/romanise.py makes of today's training texts."""
     import importlib.util
