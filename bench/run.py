@@ -33,7 +33,7 @@ from typing import Dict, List, Optional
 
 import aiohttp
 
-from bench.procmem import MemorySampler, rss_bytes
+from bench.procmem import MemorySampler
 from bot import catalogue, content_checks
 from bot.settings import ROOT, Settings
 from bot.stack import Stack, child_environment
@@ -302,6 +302,20 @@ def per_message_seconds(handle, texts: List[str], repeats: int) -> List[float]:
     return timings
 
 
+def detector_memory(model: Path) -> Dict[str, float]:
+    """What the language detector adds to a Rasa process, read from the model
+    as the component reads it, each figure in a fresh process
+    (bench/detector_memory.py)."""
+    figures: Dict[str, float] = {}
+    for extra in ([], ["--traced"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.detector_memory", str(model), *extra],
+            capture_output=True, text=True, check=True, cwd=ROOT,
+        )
+        figures.update(json.loads(done.stdout.strip().splitlines()[-1]))
+    return {f"language_detection_{name}": value for name, value in figures.items()}
+
+
 def bench_nlu(model: Path, repeats: int) -> Dict[str, float]:
     """In-process parse latency of our model (all layers), and language detection
     and the danger layer alone per message."""
@@ -332,22 +346,9 @@ def bench_nlu(model: Path, repeats: int) -> Dict[str, float]:
     corpus = {code: [t for ex in content_checks.training_examples(code).values() for t in ex] for code in catalogue.languages()}
     for code, lines in catalogue_texts().items():
         corpus[code].extend(lines)
-    # memory the detector adds to a Rasa process (issue 15: <= 100 MB): what
-    # its model retains after training and a warm-up (tracemalloc sees numpy's
-    # arrays too), and the process's resident memory before and after
-    import gc
-    import tracemalloc
-
-    gc.collect()
-    rss_before = rss_bytes(os.getpid())
-    tracemalloc.start()
     identifier = LanguageIdentifier.train(corpus)
     for text in texts:
         identifier.identify(text)
-    gc.collect()
-    retained, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    rss_growth = rss_bytes(os.getpid()) - rss_before
     detection = per_message_seconds(identifier.identify, texts, repeats)
     # the danger layer (issue 12) as the component holds it, trained the same way
     from bot import danger
@@ -383,9 +384,7 @@ def bench_nlu(model: Path, repeats: int) -> Dict[str, float]:
         "parse_p99_ms": round(percentile(parse, 99) * 1000, 2),
         "language_detection_mean_ms": round(statistics.mean(detection) * 1000, 3),
         "language_detection_p50_ms": round(percentile(detection, 50) * 1000, 3),
-        "language_detection_retained_mb": round(retained / 2**20, 1),
-        "language_detection_training_peak_mb": round(peak / 2**20, 1),
-        "language_detection_rss_growth_mb": round(rss_growth / 2**20, 1),
+        **detector_memory(model),
         "language_detection_p99_ms": round(percentile(detection, 99) * 1000, 3),
     }
 
@@ -460,8 +459,8 @@ def table(report: dict) -> str:
         f"\nNLU in-process: parse p50 {nlu['parse_p50_ms']} ms, p99 {nlu['parse_p99_ms']} ms; "
         f"language detection {nlu.get('language_detection_p50_ms')} ms per message (p50), "
         f"{nlu['language_detection_mean_ms']} ms (mean), {nlu['language_detection_p99_ms']} ms (p99); "
-        f"detector memory retained {nlu.get('language_detection_retained_mb')} MB "
-        f"(process RSS growth {nlu.get('language_detection_rss_growth_mb')} MB; issue 15: <= 100 MB); "
+        f"the detector adds {nlu.get('language_detection_rss_growth_mb')} MB to a process "
+        f"({nlu.get('language_detection_retained_mb')} MB retained; issue 15: <= 100 MB); "
         f"danger layer {nlu.get('danger_mean_ms')} ms (mean), {nlu.get('danger_p99_ms')} ms (p99); "
         f"redaction of stored text {nlu.get('redaction_p50_ms')} ms (p50), {nlu.get('redaction_p99_ms')} ms (p99)."
     )
