@@ -110,7 +110,8 @@ ARABIZI = re.compile(r"[a-z][23579]|[23579][a-z]")
 ARABIZI_WEIGHT = 1e6
 # Romanised writing: a neighbour is asked about when at least this many of the
 # message's words are its romanised words, and no fewer than its own
-# language's (chosen on the romanised dev split, docs/decisions.md §16).
+# language's (1, any shared word: on the romanised dev split this names a
+# neighbour for 2 of 57 messages, both honestly ambiguous; docs/decisions.md §16).
 NEIGHBOUR_ASK_MIN_WORDS = 1
 # langdetect's opinion counts only when it gives our candidates this much mass.
 LANGDETECT_MIN_MASS = 0.3
