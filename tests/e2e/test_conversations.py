@@ -71,7 +71,10 @@ def test_trapped_without_saying_danger_then_what_now(chat):
 )
 def test_the_reviewed_misanswers(chat, message, right, wrong):
     text = only_text(chat().say(message))
-    assert catalogue.text(right, "en") in text
+    # after the 112 opener, an answer does not repeat its own 112 sentence
+    after_opener = text.startswith(catalogue.text("danger_first", "en")) and right != "danger_first"
+    expected = catalogue.text_without_emergency(right, "en") if after_opener else catalogue.text(right, "en")
+    assert expected in text
     assert catalogue.text(wrong, "en") not in text
 
 
