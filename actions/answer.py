@@ -129,14 +129,14 @@ def romanised_to_romanised(current: str, detection: Dict[str, Any]) -> bool:
     )
 
 
-def neighbours_to_ask(detection: Dict[str, Any], language: str) -> List[str]:
+def neighbours_to_ask(detection: Dict[str, Any]) -> List[str]:
     """Close neighbours this romanised message may just as well be written in
     (Russian, Ukrainian and Bulgarian in Latin letters; Arabic and Persian):
     the reply also asks "do you write in ...?" in their words (issue 17;
     ``bot.language``, docs/decisions.md §16)."""
     if detection.get("source") != "romanised":
         return []
-    return [code for code in detection.get("neighbours") or [] if code in catalogue.languages() and code != language]
+    return list(detection.get("neighbours") or [])  # catalogue.turn keeps those it can ask in
 
 
 def choose_language(tracker: Tracker) -> Tuple[str, bool, bool]:
@@ -189,7 +189,7 @@ class ActionAnswer(Action):
         language, switch, offer_languages = choose_language(tracker)
         detection = tracker.latest_message.get("language") or {}
         # asked only when the language is being chosen, not once it is kept
-        ask = neighbours_to_ask(detection, language) if switch else []
+        ask = neighbours_to_ask(detection) if switch else []
         danger_now = bool((tracker.latest_message.get("danger") or {}).get("now"))
         key = self.key(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")

@@ -322,7 +322,7 @@ def bench_nlu(model: Path, repeats: int) -> Dict[str, float]:
     from rasa.core.agent import load_agent
 
     from bot.evaluate import quiet_rasa_logs
-    from bot.language import LanguageIdentifier
+    from bot.general_text import identifier_from_model
 
     quiet_rasa_logs()
     texts = [t for pool in conversations() for t in pool]
@@ -340,13 +340,8 @@ def bench_nlu(model: Path, repeats: int) -> Dict[str, float]:
         return timings
 
     parse = asyncio.run(parse_all())
-    # the detector as the component holds it, trained from the same data
-    from bot.language import catalogue_texts
-
-    corpus = {code: [t for ex in content_checks.training_examples(code).values() for t in ex] for code in catalogue.languages()}
-    for code, lines in catalogue_texts().items():
-        corpus[code].extend(lines)
-    identifier = LanguageIdentifier.train(corpus)
+    # the detector as the component holds it: read from the model
+    identifier = identifier_from_model(model)
     for text in texts:
         identifier.identify(text)
     detection = per_message_seconds(identifier.identify, texts, repeats)

@@ -177,9 +177,10 @@ def text_without_emergency(key: str, language: str) -> str:
     return kept.format_map(fact_values(language))
 
 
-def reply(key: Union[str, Sequence[str]], language: str) -> str:
+def reply(key: Union[str, Sequence[str]], language: str, extra: Sequence[str] = ()) -> str:
     """A whole bot turn: the answer (one key, or several composed in order,
-    e.g. ``["danger_first", "situation_self"]``), then the contact block.
+    e.g. ``["danger_first", "situation_self"]``), any ``extra`` paragraphs,
+    then the contact block.
 
     The emergency answer starts with 112 by itself, so 112 comes first; after
     the opener, the answers do not say 112 again.
@@ -188,8 +189,8 @@ def reply(key: Union[str, Sequence[str]], language: str) -> str:
     parts = [
         text_without_emergency(k, language) if keys[0] == OPENER and i else text(k, language)
         for i, k in enumerate(keys)
-    ] + [text("contact_block", language)]
-    return "\n\n".join(parts)
+    ]
+    return "\n\n".join([*parts, *extra, text("contact_block", language)])
 
 
 def question_buttons(language: str) -> List[Dict[str, str]]:
@@ -244,12 +245,8 @@ def turn(
         buttons.extend(language_buttons())
     elif ask:
         buttons.extend(language_buttons([language, *ask]))
-    text_ = reply(keys, language)
-    if ask:
-        answer, contacts = text_.rsplit("\n\n", 1)
-        text_ = "\n\n".join([answer, *(text("ask_language", code) for code in ask), contacts])
     return {
-        "text": text_,
+        "text": reply(keys, language, [text("ask_language", code) for code in ask]),
         "buttons": buttons,
         "language": language,
         "rtl": languages()[language].rtl,
