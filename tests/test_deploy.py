@@ -1,7 +1,10 @@
 """deploy/ (Kubernetes: images, Helm values, manifests) parses and agrees with the code.
 
-No Docker, Helm or cluster here: every file under deploy/ is parsed and
-checked against what the code says: ports (bot/settings.py defaults), the
+No Docker or cluster here: every file under deploy/ is parsed, the
+project's chart (deploy/helm/chart) is rendered with the pinned helm binary
+(.venv/k8s, requirements-k8s.txt) for both its values files, and all of it is
+validated against the Kubernetes API schemas and checked against what the
+code says: ports (bot/settings.py defaults), the
 commands bot/stack.py runs, the routes the probes call, the HELPLINE_*
 variables the code reads, the files and Python packages each image needs,
 the names the manifests use for each other, and that no secret is written in
@@ -43,7 +46,12 @@ DB_PORT, REDIS_PORT = DEFAULTS.db_port, DEFAULTS.redis_port
 IMAGES = {"rasa": "rasa.Dockerfile", "actions": "actions.Dockerfile", "gateway": "gateway.Dockerfile"}
 # the component label each process's pods carry (podLabels, manifests)
 COMPONENT = {"rasa": "rasa", "actions": "action-server", "gateway": "gateway", "retention": "retention"}
-CHARTS = {"rasa": "rasa/rasa", "actions": "rasa/rasa-action-server"}
+# The project's chart renders the Rasa server and the action server, one
+# release each, from these values files.
+CHART = HELM / "chart"
+VALUES = {"rasa": "rasa-values.yaml", "actions": "action-server-values.yaml"}
+K8S_BIN = ROOT / ".venv" / "k8s" / "bin"
+HELM_BIN = K8S_BIN / "helm"
 
 # ---------------------------------------------------------------------------
 # CONTRACT of the production profile, as given in the issue. Used only as a
@@ -85,7 +93,9 @@ def deploy_files() -> List[Path]:
 
 
 def yaml_files() -> List[Path]:
-    return [p for p in deploy_files() if p.suffix in (".yaml", ".yml")]
+    """The plain YAML files: values and manifests (the chart's own files are
+    Helm templates, read by helm: ``rendered``)."""
+    return [p for p in deploy_files() if p.suffix in (".yaml", ".yml") and CHART not in p.parents]
 
 
 @functools.lru_cache(maxsize=None)
@@ -98,8 +108,29 @@ def values(name: str) -> Dict[str, Any]:
     return doc
 
 
-def manifests() -> List[Dict[str, Any]]:
+def helm(*args: str) -> str:
+    import subprocess
+
+    assert HELM_BIN.is_file(), f"{HELM_BIN} is missing: `make .venv/k8s/.ok` (part of `make test`)"
+    result = subprocess.run([str(HELM_BIN), *args], capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@functools.lru_cache(maxsize=None)
+def rendered(process: str) -> Tuple[Dict[str, Any], ...]:
+    """What ``helm install`` (as deploy/README.md runs it) would create."""
+    out = helm("template", release(process), str(CHART), "--namespace", "helpline",
+               "-f", str(HELM / VALUES[process]))
+    return tuple(d for d in yaml.safe_load_all(out) if d is not None)
+
+
+def plain_manifests() -> List[Dict[str, Any]]:
     return [d for p in yaml_files() for d in documents(p) if isinstance(d, dict) and "kind" in d]
+
+
+def manifests() -> List[Dict[str, Any]]:
+    return plain_manifests() + [d for process in VALUES for d in rendered(process)]
 
 
 def of_kind(kind: str) -> List[Dict[str, Any]]:
@@ -236,10 +267,6 @@ def env_list_to_dict(entries: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]
 
 
 def pod_env(process: str) -> Dict[str, Dict[str, Any]]:
-    if process == "rasa":
-        return env_list_to_dict(values("rasa-values.yaml")["extraEnv"])
-    if process == "actions":
-        return env_list_to_dict(values("action-server-values.yaml")["extraEnv"] or [])
     return env_list_to_dict(container(process).get("env", []))
 
 
@@ -248,6 +275,8 @@ def plain_env(process: str) -> Dict[str, str]:
 
 
 def pod_template(process: str) -> Dict[str, Any]:
+    if process in VALUES:
+        return one("Deployment", release(process))["spec"]["template"]
     if process == "gateway":
         return one("Deployment", "helpline-gateway")["spec"]["template"]
     if process == "retention":
@@ -261,29 +290,20 @@ def container(process: str) -> Dict[str, Any]:
 
 
 def pod_labels(process: str) -> Dict[str, str]:
-    if process == "rasa":
-        return values("rasa-values.yaml")["podLabels"]
-    if process == "actions":
-        return values("action-server-values.yaml")["podLabels"]
     return pod_template(process)["metadata"]["labels"]
 
 
-def chart_image(values_file: str) -> str:
-    v = values(values_file)
-    return f"{v['registry']}/{v['image']['name']}:{v['image']['tag']}"
+def install_command(process: str) -> str:
+    return rf"helm install (\S+) deploy/helm/chart -n helpline -f deploy/helm/{re.escape(VALUES[process])}"
 
 
-def release(chart: str) -> str:
-    """The release name deploy/README.md installs a chart under."""
-    match = re.search(rf"helm install (\S+) {re.escape(chart)}\s", README.read_text(encoding="utf-8"))
-    assert match, f"deploy/README.md does not install {chart}"
+@functools.lru_cache(maxsize=None)
+def release(process: str) -> str:
+    """The release name deploy/README.md installs the chart under for this
+    process: the chart names the Deployment and the Service after it."""
+    match = re.search(install_command(process), README.read_text(encoding="utf-8"))
+    assert match, f"deploy/README.md does not install the chart with {VALUES[process]}"
     return match.group(1)
-
-
-def chart_fullname(release_name: str, chart: str) -> str:
-    """rasa-common.names.fullname: the release name if it contains the chart's name."""
-    name = chart.split("/")[1]
-    return release_name if name in release_name else f"{release_name}-{name}"
 
 
 def service_url(url: str) -> Tuple[str, int, str]:
@@ -448,8 +468,7 @@ def test_images_run_as_the_non_root_user_the_pods_require(image):
     (user,) = instruction(image, "USER")
     uid, _, gid = user.partition(":")
     assert uid.isdigit() and int(uid) > 0, "numeric and not root, so runAsNonRoot can check it"
-    contexts = [values("rasa-values.yaml")["podSecurityContext"], values("action-server-values.yaml")["podSecurityContext"],
-                pod_template("gateway")["spec"]["securityContext"], pod_template("retention")["spec"]["securityContext"]]
+    contexts = [pod_template(process)["spec"]["securityContext"] for process in ("rasa", "actions", "gateway", "retention")]
     for context in contexts:
         assert context["runAsNonRoot"] is True
         assert context["runAsUser"] == int(uid)
@@ -580,8 +599,7 @@ def test_the_rasa_image_runs_what_bot_stack_runs_in_the_production_profile():
 
 
 def test_rasa_chart_runs_the_image_command_with_the_api_off_or_token_protected():
-    v = values("rasa-values.yaml")
-    command = [str(a) for a in v["command"] + v["args"]]
+    command = [str(a) for a in container("rasa")["command"] + container("rasa")["args"]]
     head, options = rasa_options(command)
     expected_head, expected = expected_rasa_command()
     api = {k: options.pop(k) for k in ("--enable-api", "--auth-token") if k in options}
@@ -590,15 +608,13 @@ def test_rasa_chart_runs_the_image_command_with_the_api_off_or_token_protected()
     if api:  # switched on: only with a token from a Secret
         assert api.get("--auth-token") == "$(HELPLINE_RASA_API_TOKEN)"
         assert "secretKeyRef" in pod_env("rasa")["HELPLINE_RASA_API_TOKEN"]["valueFrom"]
-    assert v["applicationSettings"]["enableAPI"] is False or api
-    assert v["applicationSettings"]["initialModel"] == "" and v["applicationSettings"]["trainInitialModel"] is False
 
 
 def test_the_retention_job_runs_a_command_bot_retention_has():
     command = container("retention")["command"]
     assert command[:3] == ["python", "-m", "bot.retention"]
     assert command[3] == "purge"
-    assert container("retention")["image"] == chart_image("rasa-values.yaml"), "the Rasa image has the DB packages"
+    assert container("retention")["image"] == container("rasa")["image"], "the Rasa image has the DB packages"
     retention = ROOT / "bot" / "retention.py"
     if retention.exists():  # bot.retention is checked once it exists
         source = retention.read_text(encoding="utf-8")
@@ -624,9 +640,11 @@ def test_ports_are_the_settings_defaults_everywhere():
     assert rasa_options(cmd("actions"))[1]["--port"] == str(PORTS["actions"])
     assert env_of_image("gateway")["HELPLINE_GATEWAY_PORT"] == str(PORTS["gateway"])
 
-    rasa, actions = values("rasa-values.yaml"), values("action-server-values.yaml")
-    assert rasa["applicationSettings"]["port"] == rasa["service"]["port"] == PORTS["rasa"]
-    assert actions["applicationSettings"]["port"] == actions["service"]["port"] == PORTS["actions"]
+    for process in ("rasa", "actions"):
+        (port,) = container(process)["ports"]
+        (service_port,) = one("Service", release(process))["spec"]["ports"]
+        assert port["containerPort"] == service_port["port"] == PORTS[process], process
+        assert service_port["targetPort"] == port["name"] == "http"
 
     (port,) = container("gateway")["ports"]
     assert port["containerPort"] == PORTS["gateway"]
@@ -646,14 +664,11 @@ def test_probes_call_routes_that_exist():
 
     sdk = package_source("rasa_sdk", "endpoint.py")
     rasa_server = package_source("rasa", "server.py")
-    for values_file, source, path in (
-        ("action-server-values.yaml", sdk, "/health"),
-        ("rasa-values.yaml", rasa_server, "/"),
-    ):
+    for process, source, path in (("actions", sdk, "/health"), ("rasa", rasa_server, "/")):
         assert f'@app.get("{path}")' in source
         for probe in ("livenessProbe", "readinessProbe"):
-            assert values(values_file)[probe]["httpGet"]["path"] == path
-            assert values(values_file)[probe]["httpGet"]["port"] == "http"
+            assert container(process)[probe]["httpGet"]["path"] == path
+            assert container(process)[probe]["httpGet"]["port"] == "http"
     assert "/health'" in instruction("actions", "HEALTHCHECK")[0]
     assert f"127.0.0.1:{PORTS['rasa']}/'" in instruction("rasa", "HEALTHCHECK")[0]
 
@@ -685,9 +700,10 @@ def test_rasa_pods_set_every_variable_endpoints_production_needs():
     missing = endpoints_variables() - set(env)
     assert not missing, f"Rasa does not start without {sorted(missing)}"
     action_host, action_port, action_path = service_url(env["HELPLINE_ACTION_URL"]["value"])
-    assert action_port == values("action-server-values.yaml")["service"]["port"]
+    (service_port,) = one("Service", release("actions"))["spec"]["ports"]
+    assert action_port == service_port["port"]
     assert action_path == urlsplit(DEFAULTS.action_url).path
-    assert action_host == chart_fullname(release(CHARTS["actions"]), CHARTS["actions"])
+    assert action_host == release("actions")
 
 
 def test_plain_values_pass_the_codes_own_validation():
@@ -704,9 +720,9 @@ def test_plain_values_pass_the_codes_own_validation():
 
 def test_the_gateway_calls_the_rasa_service():
     settings = Settings.from_env(plain_env("gateway"))
-    rasa_service = chart_fullname(release(CHARTS["rasa"]), CHARTS["rasa"])
+    (service_port,) = one("Service", release("rasa"))["spec"]["ports"]
     for url in settings.rasa_urls:
-        assert service_url(url)[:2] == (rasa_service, values("rasa-values.yaml")["service"]["port"])
+        assert service_url(url)[:2] == (release("rasa"), service_port["port"])
     assert settings.trust_forwarded_for, "behind the Ingress the peer is the controller"
 
 
@@ -751,7 +767,7 @@ def webhook_paths() -> Set[str]:
 def test_the_gateway_is_the_only_ingress_and_rasa_gets_only_the_webhooks():
     (ingress,) = of_kind("Ingress")
     assert ingress["spec"]["tls"], "TLS: the platforms and browsers need https"
-    rasa_service = chart_fullname(release(CHARTS["rasa"]), CHARTS["rasa"])
+    rasa_service = release("rasa")
     to_rasa, to_gateway = set(), set()
     for rule in ingress["spec"]["rules"]:
         for path in rule["http"]["paths"]:
@@ -766,31 +782,49 @@ def test_the_gateway_is_the_only_ingress_and_rasa_gets_only_the_webhooks():
     assert webhook_paths() == to_rasa == {"/webhooks/telegram/webhook", "/webhooks/whatsapp/webhook",
                                          "/webhooks/messenger/webhook"}
     assert "/" in to_gateway
-    for values_file in ("rasa-values.yaml", "action-server-values.yaml"):
-        v = values(values_file)
-        assert v["ingress"]["enabled"] is False and v["service"]["type"] == "ClusterIP"
-    assert values("rasa-values.yaml")["nginx"]["enabled"] is False
+    for process in VALUES:
+        assert sorted(d["kind"] for d in rendered(process)) == ["Deployment", "Service"], \
+            "the chart makes no Ingress, no sidecar, nothing but the process and its Service"
     for service in of_kind("Service"):
         assert service["spec"].get("type", "ClusterIP") == "ClusterIP"
 
 
-def test_the_chart_values_avoid_keys_some_chart_schemas_refuse():
-    # values.schema.json of some chart versions declares fullnameOverride,
-    # nameOverride and (rasa-action-server) image.repository as null: Helm
-    # would refuse a string. The release name gives the fullname instead.
-    for values_file in ("rasa-values.yaml", "action-server-values.yaml"):
+def test_the_chart_lints_and_renders_each_values_file_as_written():
+    """helm lint passes; the rendered Deployment carries each values file's
+    image, command, variables, labels and replicas (a key the chart does not
+    read would be dropped silently: every top-level key is one it reads)."""
+    pin = pinned(ROOT / "requirements-k8s.txt")["helm-binary"].split(".post")[0]
+    assert helm("version", "--short").startswith(f"v{pin}+"), "the helm of requirements-k8s.txt"
+    chart_defaults = yaml.safe_load((CHART / "values.yaml").read_text(encoding="utf-8"))
+    for process, values_file in VALUES.items():
+        helm("lint", "--strict", str(CHART), "-f", str(HELM / values_file))
         v = values(values_file)
-        assert "fullnameOverride" not in v and "nameOverride" not in v
-        assert "repository" not in v["image"]
-        assert isinstance(v["image"]["tag"], str) and isinstance(v["replicaCount"], int)
-    for subchart in ("postgresql", "redis", "rabbitmq", "rasa-action-server", "duckling"):
-        assert values("rasa-values.yaml")[subchart]["install"] is False, subchart
+        assert set(v) <= set(chart_defaults), f"{values_file}: keys the chart ignores: {set(v) - set(chart_defaults)}"
+        deployment = one("Deployment", release(process))
+        assert deployment["spec"]["replicas"] == v["replicaCount"] >= 2, "several pods (issue 14)"
+        c = container(process)
+        assert c["image"] == f"{v['registry']}/{v['image']['name']}:{v['image']['tag']}"
+        assert c.get("command", []) == v["command"] and c.get("args", []) == v["args"]
+        assert c.get("env", []) == (v["extraEnv"] or [])
+        assert v["podLabels"].items() <= pod_labels(process).items()
+        assert pod_template(process)["spec"]["automountServiceAccountToken"] is False
+
+
+def test_the_chart_refuses_values_without_an_image(tmp_path):
+    broken = dict(values("action-server-values.yaml"), image={"name": "", "tag": "v1"})
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(broken), encoding="utf-8")
+    import subprocess
+
+    result = subprocess.run([str(HELM_BIN), "template", "x", str(CHART), "-f", str(path)],
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode != 0 and "image.name is required" in result.stderr
 
 
 def test_all_images_are_one_release():
     images = {
-        "rasa": chart_image("rasa-values.yaml"),
-        "actions": chart_image("action-server-values.yaml"),
+        "rasa": container("rasa")["image"],
+        "actions": container("actions")["image"],
         "gateway": container("gateway")["image"],
         "retention": container("retention")["image"],
     }
@@ -919,22 +953,19 @@ def test_no_secret_looking_text_anywhere_in_deploy():
 # The operator's guide
 
 
-def test_the_readme_covers_every_file_and_the_official_charts():
+def test_the_readme_covers_every_file_and_installs_the_chart():
     text = README.read_text(encoding="utf-8")
-    assert "helm repo add rasa https://helm.rasa.com" in text
-    for chart in CHARTS.values():
-        assert re.search(rf"helm (install|upgrade) \S+ {re.escape(chart)}\s", text), chart
     for path in deploy_files():
         relative = path.relative_to(DEPLOY).as_posix()
-        if path == README or relative.endswith(".dockerignore"):
+        if path == README or relative.endswith(".dockerignore") or CHART in path.parents:
             continue
         assert f"`{relative}`" in text, f"deploy/README.md does not mention {relative}"
-    assert "docker/*.Dockerfile.dockerignore" in text
-    for process in ("rasa", "actions"):
-        values_file = {"rasa": "rasa-values.yaml", "actions": "action-server-values.yaml"}[process]
-        assert f"helm install {release(CHARTS[process])} {CHARTS[process]}" in (HELM / values_file).read_text(
-            encoding="utf-8"
-        ), f"{values_file} names the same release as the README"
+    assert "docker/*.Dockerfile.dockerignore" in text and "`helm/chart/`" in text
+    for process, values_file in VALUES.items():
+        command = f"helm install {release(process)} deploy/helm/chart -n helpline -f deploy/helm/{values_file}"
+        assert command in (HELM / values_file).read_text(encoding="utf-8"), \
+            f"{values_file} names the same release as the README"
+        assert command in (CHART / "Chart.yaml").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------
@@ -946,7 +977,7 @@ def test_the_readme_covers_every_file_and_the_official_charts():
 
 K8S_VERSION = "1.35"
 K8S_VALIDATE = ROOT / ".venv" / "k8s" / "bin" / "kubernetes-validate"
-CHART_VALUES = {"rasa-values.yaml", "action-server-values.yaml"}  # values of Rasa's charts, not manifests
+CHART_VALUES = set(VALUES.values())  # values of the chart (deploy/helm/chart), not manifests
 
 
 def kubernetes_validate(paths: List[Path]) -> Tuple[int, List[str], List[str]]:
@@ -970,12 +1001,18 @@ def resource_ids(docs: List[Dict[str, Any]]) -> List[str]:
     return sorted(f"{d['kind'].lower()}/{d['metadata']['name']}" for d in docs)
 
 
-def test_every_manifest_is_valid_against_the_kubernetes_api_schemas():
+def test_every_manifest_is_valid_against_the_kubernetes_api_schemas(tmp_path):
+    """The plain manifests and what the chart renders from each values file."""
     assert {p.name for p in yaml_files()} >= CHART_VALUES
     paths = [p for p in yaml_files() if p.name not in CHART_VALUES]
     assert {p.name for p in paths} >= {"gateway.yaml", "network-policies.yaml", "retention-cronjob.yaml"}
     docs = [d for p in paths for d in documents(p)]
     assert all("kind" in d and "apiVersion" in d for d in docs), "a YAML file that is not chart values is a manifest"
+    for process in VALUES:
+        path = tmp_path / f"{release(process)}.yaml"
+        path.write_text(yaml.safe_dump_all(list(rendered(process)), sort_keys=False), encoding="utf-8")
+        paths.append(path)
+        docs.extend(rendered(process))
     code, passed, problems = kubernetes_validate(paths)
     assert (code, problems) == (0, []), "\n".join(problems)
     # Each document by name: an unknown kind or apiVersion is only a warning
