@@ -154,13 +154,15 @@ def main_key(
     about: Optional[str],
     short: bool = False,
     in_danger: bool = False,
+    closing: bool = False,
 ) -> str:
     """The answer to this message, read in the conversation's context.
 
     ``in_danger``: danger was signalled; then the contact steps may come
-    again (after 112; ``REPEAT_IN_DANGER`` says what changes)."""
+    again (after 112; ``REPEAT_IN_DANGER`` says what changes); ``closing``:
+    a goodbye that also thanks, never taken for a follow-up."""
     follow_up = intent in FOLLOW_UP_INTENTS or (
-        short and last_answer in NEXT_STEP and key in CONTEXT_BEATS
+        short and last_answer in NEXT_STEP and key in CONTEXT_BEATS and not closing
     )
     if follow_up:
         step = NEXT_STEP.get(last_answer or "", NO_CONTEXT_STEP)
@@ -195,6 +197,7 @@ def plan(
     minor: bool = False,
     unanswered_question: bool = False,
     clearly_other: bool = False,
+    closing: bool = False,
 ) -> Plan:
     """Compose one reply: 112 first when in danger, then the answer in context.
 
@@ -203,14 +206,17 @@ def plan(
     ``minor``: the person says they are under 18 (``bot/minor.py``);
     ``unanswered_question``: the message also asks something the source does
     not answer (the classifier's second thought, ``actions/answer.py``);
-    ``clearly_other``: the classifier all but rules out the writer's own situation.
+    ``clearly_other``: the classifier all but rules out the writer's own situation;
+    ``closing``: a goodbye that also thanks ("thank you, bye").
     """
     stored_about = about
     if minor:
         about = "minor"
     if about == "minor" and key in MINOR_INSTEAD:
         key = "minor_victim"
-    main = main_key(key, intent, last_answer, about, short, in_danger=danger_now or danger_before)
+    main = main_key(
+        key, intent, last_answer, about, short, in_danger=danger_now or danger_before, closing=closing
+    )
     if about == "minor" and main in MINOR_INSTEAD:
         main = "minor_victim"
     in_danger = danger_now or danger_before or main in OPENS_WITH_112

@@ -75,6 +75,7 @@ class Language:
     rtl: bool
     requests: tuple
     names: tuple
+    close: tuple = ()
 
 
 def _read_yaml(path: Path) -> dict:
@@ -103,6 +104,7 @@ def languages() -> Dict[str, Language]:
             names=tuple(
                 dict.fromkeys(n.lower() for n in [entry["name"], *entry.get("names", ())])
             ),
+            close=tuple(entry.get("close", ())),
         )
         for code, entry in raw.items()
     }
@@ -120,6 +122,26 @@ def raw_texts(language: str) -> Dict[str, str]:
         key: str(value).strip()
         for key, value in _read_yaml(CATALOGUE_DIR / f"{language}.yml").items()
     }
+
+
+@functools.lru_cache(maxsize=None)
+def alphabet(language: str) -> frozenset:
+    """The lower-case letters beyond ASCII that a language's answers use (its
+    own letters, as far as the catalogue shows them): Estonian has õ and ü,
+    Finnish does not; Ukrainian has і, ї, є, Russian ы, э, ё. (ASCII letters
+    are left out: Finnish writes "firma" though its answers have no f.)"""
+    return frozenset(
+        char
+        for value in raw_texts(language).values()
+        for char in value.lower()
+        if char.isalpha() and not char.isascii()
+    )
+
+
+def shows_letters_of(language: str, other: str, text: str) -> bool:
+    """The text has a letter of ``language`` that ``other`` never uses."""
+    own = alphabet(language) - alphabet(other)
+    return any(char in own for char in text.lower())
 
 
 def supported(language: Optional[str]) -> str:

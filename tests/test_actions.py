@@ -239,3 +239,25 @@ async def test_an_unsure_first_message_follows_the_page_language_hint(dispatcher
     assert message["text"] == catalogue.reply("thanks", "fi")
     assert language_events(events) == [SlotSet("language", "fi")]
     assert any("change_language" in b["payload"] for b in message["buttons"])
+
+
+async def test_a_conversation_does_not_switch_unasked_to_a_close_neighbour(dispatcher, tracker_for, domain):
+    """Colloquial Finnish that the detector reads as Estonian stays Finnish; an
+    Estonian message with õ (a letter Finnish lacks) switches; Finnish to
+    Swedish (not a close neighbour) switches as before."""
+    estonian = {**sure("et"), "probability": 0.99, "alternatives": {"et": 0.99}}
+    colloquial = "mut jos mä lähen sieltä nii menetänks mä oleskeluluvan? se on sidottu tähä työpaikkaa"
+    tracker = tracker_for(colloquial, "not_in_source", estonian, slots={"language": "fi"})
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert (language_events(events), message["language"]) == ([], "fi")
+    assert message["text"].startswith(catalogue.text("not_in_source", "fi"))
+    dispatcher.messages.clear()
+    tracker = tracker_for("kas ma võin ise helistada? ma ei räägi soome keelt", "language_help", estonian,
+                          slots={"language": "fi"})
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert (language_events(events), message["language"]) == ([SlotSet("language", "et")], "et")
+    dispatcher.messages.clear()
+    swedish = {**sure("sv"), "probability": 0.99, "alternatives": {"sv": 0.99}}
+    tracker = tracker_for("vad är människohandel", "what_is_trafficking", swedish, slots={"language": "fi"})
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert (language_events(events), message["language"]) == ([SlotSet("language", "sv")], "sv")

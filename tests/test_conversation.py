@@ -434,3 +434,27 @@ async def test_a_described_situation_asking_is_this_trafficking_gets_the_situati
     reply = await Chat("en").say("what_is_trafficking", text="what is human trafficking exactly?",
                                  ranking={"what_is_trafficking": 0.95})
     assert reply.startswith(body("what_is_trafficking").split(".")[0])
+
+
+async def test_thank_you_goodbye_after_an_answer_is_a_goodbye_a_bare_alright_the_next_step():
+    """"thank you very much, goodbye" (read as goodbye, with some thanks) gets
+    the goodbye; "alright" read as goodbye alone is a follow-up mid-conversation."""
+    chat = Chat("fa")
+    await chat.say("situation_self")
+    leaving = await chat.say("goodbye", text="تشکر بسیار، خدا حافظ",
+                             ranking={"goodbye": 0.72, "thanks": 0.23, "emergency": 0.01})
+    assert leaving.startswith(body("goodbye", "fa")) and contacts_in(leaving, "fa")
+    chat = Chat("ro")
+    await chat.say("situation_self")
+    going_on = await chat.say("goodbye", text="bine", ranking={"goodbye": 0.87, "follow_up": 0.1})
+    assert going_on.startswith(body("next_step_contact", "ro"))
+
+
+async def test_in_danger_the_contact_step_says_to_write_if_calling_is_impossible():
+    """Someone locked in who cannot speak aloud reads at once that an e-mail is fine."""
+    for language in LANGUAGES:
+        text = await Chat(language).say("emergency", danger=True, text="...")
+        answer = text.split("\n\n")[1]
+        assert answer == body("danger_contact", language)
+        facts = catalogue.fact_values(language)
+        assert answer.index(facts["phone"]) < answer.index(facts["email"]), language
