@@ -29,6 +29,9 @@ REQUIRED_FACTS: Dict[str, tuple] = {
     # "hi, I need help" misread as a bare greeting still learns whom to call
     # (readers of batch 9: a greeting alone to a request for help is harmful)
     "greet": ("phone",),
+    # "ok thanks" after a described situation still says whom to call
+    # (readers of batch 14: "you're welcome" alone did not continue, JUDGING.md)
+    "thanks": ("phone",),
     "who_to_contact": ("phone", "email", "emergency"),
     "emergency": ("emergency",),
     "more_information": ("website",),
