@@ -72,7 +72,7 @@ AGAINST_WILL_WITH_HELP = GREETING_WITH_HELP
 # "thank you, goodbye" after an answer is a real goodbye, not a follow-up
 # misread as one ("sige", "alright": read as goodbye, get the next step):
 # a goodbye that the classifier also reads as thanks at least this much
-# (readers of batch 11; one dev turn, fa-78; 0.1 is "any thanks at all").
+# (dev fa-78, the one such turn; 0.1 is "any thanks at all", not swept).
 GOODBYE_WITH_THANKS = 0.1
 # Answers that become whom to contact when the message also asks for help.
 ASKS_FOR_HELP_INSTEAD = {"greet": GREETING_WITH_HELP, "no_help_against_will": AGAINST_WILL_WITH_HELP}

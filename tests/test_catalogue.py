@@ -75,3 +75,19 @@ def test_only_the_websites_the_source_names():
         site = catalogue.fact_values(language)["website"]
         assert site in ("ihmiskauppa.fi", "manniskohandel.fi"), (language, site)
         assert "/" not in site
+
+
+def test_close_neighbours_are_ours_mutual_and_told_apart_by_their_letters():
+    """languages.yml ``close``: a conversation keeps its language against a
+    close neighbour unless the message shows the neighbour's own letters, so
+    each neighbour must have letters the other lacks, at least one way."""
+    languages = catalogue.languages()
+    for code, language in languages.items():
+        for other in language.close:
+            assert other in languages and code in languages[other].close, (code, other)
+            assert other != code
+            assert catalogue.alphabet(other) - catalogue.alphabet(code) or \
+                catalogue.alphabet(code) - catalogue.alphabet(other), (code, other)
+    assert catalogue.shows_letters_of("et", "fi", "kas ma võin ise helistada")
+    assert not catalogue.shows_letters_of("et", "fi", "mut jos mä lähen sieltä nii menetänks mä oleskeluluvan")
+    assert catalogue.shows_letters_of("uk", "ru", "що таке торгівля людьми")
