@@ -60,6 +60,25 @@ MIXED_MIN_KNOWN = 0.5
 # A message of at most this many words, all of them borrowed ("ok kiitos",
 # "thanks"), does not switch a conversation held in another language.
 BORROWED_ONLY_WORDS = 2
+# Greetings and formulae that several of our languages share, most of them
+# Arabic loans in Persian, Somali, Turkish and Nepali Muslims' speech
+# ("salaam aleikum", "shukran habibi", "thanks ya akhi"): a message of at most
+# SHARED_ONLY_WORDS words, each one of these or borrowed English or Finnish,
+# is a best guess only (the picker is offered; a conversation keeps its
+# language). Before this, "salaam aleikum" read confidently as Estonian and
+# "thanks ya akhi" as romanised Thai (docs/decisions.md §18).
+SHARED_FORMULAE = frozenset(
+    """salam salaam salaamu salom selam selamlar assalam assalamu asalam asalamu
+    asalaam assalaam salamu aleikum alaikum alaykum aleykum alejkum alaikom
+    aleyküm waalaikum walaikum alaikumussalam habibi habibti habibty akhi
+    ukhti akhti shukran shokran inshallah mashallah wallah wallahi
+    alhamdulillah hamdulillah bismillah assalamualaikum assalamualaykum
+    asalamualaikum salamualaikum""".split()
+)
+SHARED_ONLY_WORDS = 4
+# ... and the best guess is the likeliest of the languages of ours whose
+# speakers greet so (not Estonian or Tagalog, which n-grams of "salaam" suggest).
+SHARED_BY = ("ar", "fa", "so", "tr")
 # A supported non-Latin script with at least this many words decides a message
 # that is mostly Latin letters ("can i call myself? или надо через poliisi?"):
 # people borrow English and Finnish words, not Cyrillic or Arabic ones.
@@ -533,6 +552,15 @@ class LanguageIdentifier:
         total = sum(boosted.values()) or 1.0
         return {k: v / total for k, v in boosted.items()}
 
+    def _shared_only(self, text_words: List[str]) -> bool:
+        """A short message of formulae several of our languages share
+        (``SHARED_FORMULAE``), perhaps with borrowed English or Finnish words."""
+        return (
+            0 < len(text_words) <= SHARED_ONLY_WORDS
+            and any(w in SHARED_FORMULAE for w in text_words)
+            and all(w in SHARED_FORMULAE or strip_accents(w) in self.borrowed for w in text_words)
+        )
+
     def _detect(self, clean: str) -> Detection:
         letters = [c for c in clean if c.isalpha()]
         if not letters:
@@ -555,10 +583,12 @@ class LanguageIdentifier:
             return Detection(candidates[0], len(letters) >= 2, "script", probability=1.0)
 
         text_words = words(clean)
+        # "salaam aleikum", "thanks ya akhi": said in several of our languages
+        shared = self._shared_only(text_words)
         known = self.short_texts.get(" ".join(text_words)) if len(text_words) <= SHORT_TEXT_WORDS else None
-        if known in candidates:
+        if known in candidates and not (shared and base_code(known) not in SHARED_BY):
             code = base_code(known)
-            confident = len(text_words) >= 2 and len(letters) >= CONFIDENT_MIN_LETTERS
+            confident = len(text_words) >= 2 and len(letters) >= CONFIDENT_MIN_LETTERS and not shared
             return Detection(code, confident, "vocabulary", probability=1.0)
         model_post = self.model.posteriors(list(ngrams(clean)), candidates)
         if self.lexicon and len(text_words) <= LEXICON_MAX_WORDS:
@@ -572,6 +602,7 @@ class LanguageIdentifier:
         may_be_unsupported = (
             len(letters) >= UNSUPPORTED_MIN_LETTERS
             and len(text_words) >= 3
+            and not shared
             and self.model.known_word_ratio(text_words, best, *MIXED_IN)
             < UNSUPPORTED_MAX_KNOWN_WORDS
         )
@@ -617,13 +648,15 @@ class LanguageIdentifier:
         mixed = self._mixed(text_words, best, candidates)
         if mixed:
             code, probability = mixed
-            return Detection(base_code(code), True, "mixed", probability=probability)
+            return Detection(base_code(code), not shared, "mixed", probability=probability)
         if (
             best in MIXED_IN
             and len(text_words) <= BORROWED_ONLY_WORDS
             and all(strip_accents(w) in self.borrowed for w in text_words)
         ):
             # "ok kiitos", "thanks": words everyone borrows; a best guess only
+            confident = False
+        if shared:
             confident = False
         if len(letters) >= UNSUPPORTED_MIN_LETTERS and (
             script == "cyrillic" and BELARUSIAN.search(clean)
@@ -634,6 +667,11 @@ class LanguageIdentifier:
             # Danish read as Swedish, Belarusian as Ukrainian: a language we
             # do not support, answered apart (with the language picker)
             return Detection(base_code(best), False, "model", unsupported=True, probability=probability)
+        if shared:
+            sharers = [c for c in candidates if base_code(c) in SHARED_BY]
+            if sharers and base_code(best) not in SHARED_BY:
+                best = max(sharers, key=lambda c: scores.get(c, 0.0))
+                probability = scores.get(best, 0.0)
         alternatives = ranking(scores)
         if best.endswith(ROMANISED):
             return Detection(

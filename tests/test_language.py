@@ -7,7 +7,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.language import LanguageIdentifier, normalise, words
+from bot.language import SHARED_BY, LanguageIdentifier, normalise, words
 from bot.nlu.language_detector import LanguageDetector
 
 SMALL = {
@@ -281,6 +281,23 @@ def test_a_few_borrowed_words_do_not_switch_the_conversation():
         detection = identifier.identify(text)
         assert detection.code in ("fi", "en") and not detection.confident
     assert identifier.identify("kiitos paljon, soitan heille huomenna").confident
+
+
+@pytest.mark.parametrize(
+    "text", ["salaam aleikum", "assalamu alaikum", "assalamualaikum", "thanks ya akhi", "salam alaikum"]
+)
+def test_a_greeting_several_of_our_languages_share_is_a_guess_among_them(trained_identifier, text):
+    """'salaam aleikum' is said in Arabic, Persian, Somali and Turkish: the
+    person is offered the picker (not confident), the guess is one of those
+    languages (it read as Estonian or romanised Thai), never 'unsupported'."""
+    detection = trained_identifier.identify(text)
+    assert not detection.confident and not detection.unsupported
+    assert detection.code in SHARED_BY
+
+
+def test_a_shared_greeting_with_a_language_of_its_own_still_decides(trained_identifier):
+    detection = trained_identifier.identify("salam, sahab kar passport mano gerefte")
+    assert (detection.code, detection.confident) == ("fa", True)
 
 
 def test_arabic_chat_digits_mark_romanised_arabic():
