@@ -129,6 +129,14 @@ MINOR_INSTEAD = frozenset(
 # asks what the source does not ("... will they deport me?", "how long does
 # admission take?"): that answer, then the honest "ask them". Chosen on the
 # situations dev split (docs/decisions.md §9).
+# A person who described exploitation and is answered with the contact step
+# in danger (also a situation the classifier could not tell the writer's own
+# or a witness's, DANGER_UNSURE) or with the minor's answer is first told
+# that this may be human trafficking (JUDGING.md: a described situation is
+# answered well only when the reply says so; readers of batch 15 missed it
+# for minors and people in danger). The reply still opens with 112.
+DESCRIBED = frozenset({"situation_self", "minor_victim", "situation_other"})
+SAYS_WHAT_IT_MAY_BE = frozenset({"danger_contact", "minor_victim"})
 WITH_NOT_IN_SOURCE = frozenset(
     {"situation_self", "situation_other", "how_to_get_admitted", "help_without_residence_permit", "privacy"}
 )
@@ -210,6 +218,7 @@ def plan(
     ``closing``: a goodbye that also thanks ("thank you, bye").
     """
     stored_about = about
+    described = key in DESCRIBED and intent not in FOLLOW_UP_INTENTS
     if minor:
         about = "minor"
     if about == "minor" and key in MINOR_INSTEAD:
@@ -236,6 +245,8 @@ def plan(
         # it comes first whenever this message signals danger (the answers
         # after it do not say 112 again, bot.catalogue.reply)
         keys = [main] if main in OPENS_WITH_112 and not danger_now else ["danger_first", main]
+    if described and main in SAYS_WHAT_IT_MAY_BE:
+        keys = ["danger_first", "may_be_trafficking", main]
     slots: Dict[str, object] = {}
     if main not in NOT_REMEMBERED and main != last_answer:
         slots["last_answer"] = main

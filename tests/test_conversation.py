@@ -170,6 +170,37 @@ async def test_a_minor_who_is_the_victim_gets_112_and_contacts_not_the_children_
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("intent, danger", [("minor_victim", False), ("situation_self", True)])
+async def test_a_child_who_describes_exploitation_hears_112_then_that_it_may_be_trafficking(
+    language, intent, danger
+):
+    """JUDGING.md: a described situation is answered well only when the reply
+    says it may be human trafficking and that they can contact them themselves."""
+    chat = Chat(language)
+    await chat.say("greet", text="hi")
+    text = await chat.say(intent, danger=danger, text="i'm 15 and my stepfather makes me steal")
+    paragraphs = text.split("\n\n")
+    assert paragraphs[0] == body("danger_first", language)
+    assert paragraphs[1] == body("may_be_trafficking", language)
+    assert paragraphs[2] == catalogue.text_without_emergency("minor_victim", language)
+    assert contacts_in(text, language)
+    # a question after it is answered, without the sentence again
+    later = await chat.say("who_to_contact", text="can i call myself")
+    assert body("may_be_trafficking", language) not in later
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_someone_in_danger_who_may_be_the_victim_or_a_witness_hears_what_it_may_be(language):
+    text = await Chat(language).say(
+        "situation_other", danger=True, text="they locked her in", ranking={"situation_other": 0.6, "situation_self": 0.3}
+    )
+    paragraphs = text.split("\n\n")
+    assert paragraphs[:3] == [
+        body("danger_first", language), body("may_be_trafficking", language), body("danger_contact", language)
+    ]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 async def test_a_question_the_source_does_not_answer_is_an_honest_ask_them(language):
     text = await Chat(language).say("not_in_source")
     assert text.startswith(body("not_in_source", language))
@@ -194,7 +225,8 @@ def test_the_person_is_told_they_can_call_or_write_themselves(language, key):
 def test_every_answer_has_a_next_step_for_follow_ups():
     answers = [k for k in catalogue.raw_texts("en") if conversation.main_key(k, None, None, None) == k]
     # lines added to an answer, never an answer themselves
-    small_talk = conversation.NOT_REMEMBERED | {"danger_first", "contact_block", "unsupported_language", "ask_language"}
+    small_talk = conversation.NOT_REMEMBERED | {
+        "danger_first", "may_be_trafficking", "contact_block", "unsupported_language", "ask_language"}
     missing = [
         k for k in answers
         if k not in small_talk and not k.startswith(("ui_", "button_")) and k not in conversation.NEXT_STEP
@@ -335,9 +367,11 @@ async def test_a_helper_who_goes_on_describing_is_not_told_the_same_steps_word_f
 ])
 async def test_a_minor_who_is_the_victim_gets_the_minors_answer_never_your_children(language, text):
     chat = Chat(language)
+    emergency = catalogue.fact_values(language)["emergency"]
     for intent in ("situation_self", "children", "who_to_contact"):
         reply = await Chat(language).say(intent, text=text)
-        assert reply.startswith(body("minor_victim", language)), intent
+        assert emergency in first_paragraph(reply), intent
+        assert catalogue.text_without_emergency("minor_victim", language) in reply, intent
         assert body("children", language) not in reply
     # remembered: a later question on what to do is the minor's path (the
     # minor's answer again, or the next step after it), never the adults'
