@@ -9,6 +9,7 @@ danger now. Every message it sends carries the contact block
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Dict, List, Optional, Text, Tuple
 
@@ -18,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import conversation
 from bot import catalogue, minor
+from bot.danger import fold
 
 LANGUAGE_SLOT = "language"
 
@@ -74,8 +76,32 @@ AGAINST_WILL_WITH_HELP = GREETING_WITH_HELP
 # a goodbye that the classifier also reads as thanks at least this much
 # (dev fa-78, the one such turn; 0.1 is "any thanks at all", not swept).
 GOODBYE_WITH_THANKS = 0.1
+# ... and a greeting with a word that asks for help ("hello, can you help me"
+# read as a greeting at 0.99) is one too, whatever the classifier's scores.
+# (Not a refusal of help: "I don't want help" has the word as well.)
+GREETINGS = frozenset({"greet"})
 # Answers that become whom to contact when the message also asks for help.
 ASKS_FOR_HELP_INSTEAD = {"greet": GREETING_WITH_HELP, "no_help_against_will": AGAINST_WILL_WITH_HELP}
+
+
+@functools.lru_cache(maxsize=1)
+def _help_words() -> "re.Pattern":
+    """Every language's words that ask for help (``help:`` in
+    bot/languages.yml), in the danger layer's folded form (lower case, no
+    accents or combining marks); tried whatever the message's language, as
+    people mix languages. Word beginnings, or anywhere in Thai and Chinese."""
+    parts = []
+    for language in catalogue.languages().values():
+        anywhere = language.script in ("thai", "han")
+        for word in language.help:
+            folded = re.escape(fold(word)[1])
+            parts.append(folded if anywhere else rf"(?<!\w){folded}")
+    return re.compile("|".join(parts) or r"(?!)")
+
+
+def asks_for_help(text: str) -> bool:
+    """"hello, can you help me", "tere, vajan abi": a word that asks for help."""
+    return _help_words().search(fold(text)[1]) is not None
 
 
 def intent_score(tracker: Tracker, name: str) -> float:
@@ -215,6 +241,7 @@ class ActionAnswer(Action):
                 key = intent = max(scores, key=scores.get)
         if key in ASKS_FOR_HELP_INSTEAD and (
             max(intent_score(tracker, name) for name in HELP_INTENTS) >= ASKS_FOR_HELP_INSTEAD[key]
+            or key in GREETINGS and asks_for_help(text)
         ):
             key = intent = "who_to_contact"
         if key == "not_in_source" and intent_score(tracker, key) < UNSURE_NOT_IN_SOURCE:

@@ -79,6 +79,7 @@ class Language:
     requests: tuple
     names: tuple
     close: tuple = ()
+    help: tuple = ()
 
 
 def _read_yaml(path: Path) -> dict:
@@ -108,6 +109,7 @@ def languages() -> Dict[str, Language]:
                 dict.fromkeys(n.lower() for n in [entry["name"], *entry.get("names", ())])
             ),
             close=tuple(entry.get("close", ())),
+            help=tuple(str(w).lower() for w in entry.get("help", ())),
         )
         for code, entry in raw.items()
     }

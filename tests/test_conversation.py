@@ -459,6 +459,29 @@ async def test_a_greeting_that_asks_for_help_gets_whom_to_contact_a_bare_greetin
     assert reply.startswith(body("greet").split(".")[0])
 
 
+@pytest.mark.parametrize("language, text", [
+    ("en", "hello, can you help me"),
+    ("et", "tere, vajan abi"),
+    ("bg", "здравей, трябва ми помощ"),
+    ("bg", "zdravei, triabva mi pomosht"),
+    ("ar", "salam, ana mehtaj mosa3da"),
+    ("vi", "xin chào, tôi cần giúp đỡ"),
+    ("th", "สวัสดีค่ะ ช่วยด้วยค่ะ"),
+    ("zh", "你好，帮帮我"),
+    ("ne", "नमस्ते, मलाई मद्दत चाहियो"),
+])
+async def test_a_greeting_with_a_word_for_help_gets_whom_to_contact_however_sure_the_greeting(language, text):
+    """Read as a greeting at 0.99: a greeting to someone asking for help is harmful (JUDGING.md)."""
+    reply = await Chat(language).say("greet", text=text, ranking={"greet": 0.99, "goodbye": 0.01})
+    assert reply.startswith(body("who_to_contact", language))
+
+
+@pytest.mark.parametrize("language, text", [("et", "tere, aitäh"), ("en", "hello there"), ("fi", "moi moi")])
+async def test_a_greeting_without_a_word_for_help_is_a_greeting(language, text):
+    reply = await Chat(language).say("greet", text=text, ranking={"greet": 0.99, "goodbye": 0.01})
+    assert reply.startswith(body("greet", language))
+
+
 async def test_a_described_situation_asking_is_this_trafficking_gets_the_situations_answer():
     text = "I work 14 hours a day on a farm, the owner has our passports and says we owe him 3000, is this trafficking?"
     reply = await Chat("en").say(
