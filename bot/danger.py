@@ -11,9 +11,12 @@ precision: a false alarm costs one line, a miss can cost a life):
 2. **A binary classifier** (character n-grams within words, logistic
    regression) trained on the danger messages of ``data/danger/`` plus the
    ``emergency`` training examples against the ``safe`` messages and every
-   other intent's examples. Descriptions of one's own exploitation
-   (``situation_self``, ``minor_victim``) are left out of both sides: some are
-   danger now, some are not, and the patterns and the threshold decide.
+   other intent's examples. Descriptions of exploitation, one's own or
+   someone else's (``situation_self``, ``minor_victim``, ``situation_other``),
+   are left out of both sides: some are danger now ("she can't get out of the
+   flat"), some are not, and the patterns and the threshold decide. (Witness
+   descriptions counted as safe until round 9 added 600 of them, many with
+   confinement: danger-first then fell, docs/decisions.md §18.)
 
 The threshold was chosen on the dev split of the situations set
 (docs/decisions.md §9), never on its test split.
@@ -36,7 +39,7 @@ DANGER_DIR = Path(__file__).resolve().parent.parent / "data" / "danger"
 # Intents that are a danger signal by themselves, whatever the other two say.
 DANGER_INTENTS = frozenset({"emergency"})
 # Examples of these intents are neither danger nor safe for the classifier.
-AMBIGUOUS_INTENTS = frozenset({"situation_self", "minor_victim"})
+AMBIGUOUS_INTENTS = frozenset({"situation_self", "minor_victim", "situation_other"})
 
 
 @dataclass(frozen=True)
