@@ -255,8 +255,16 @@ class ActionAnswer(Action):
             key = intent = "dont_understand"
 
         if detection.get("unsupported") and not switch:
-            key, offer_languages, intent = "unsupported_language", True, None
-            language = catalogue.default_language()
+            if tracker.get_slot(LANGUAGE_SLOT) in catalogue.languages():
+                # mid-conversation, a message read as a language we do not
+                # support (Finglish Persian that langdetect takes for
+                # Indonesian): answered in the conversation's language, which
+                # the person wrote before, with the picker; never "I don't
+                # know your language" in English (a third language, JUDGING.md)
+                offer_languages = True
+            else:
+                key, offer_languages, intent = "unsupported_language", True, None
+                language = catalogue.default_language()
         elif key == "change_language" and not switch:
             requested = (tracker.latest_message.get("language") or {}).get("requested")
             if requested == language:

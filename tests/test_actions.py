@@ -195,6 +195,20 @@ async def test_an_unsupported_language_gets_english_the_picker_and_the_contacts(
     assert language_events(events) == []
 
 
+async def test_mid_conversation_a_message_read_as_unsupported_keeps_the_conversations_language(
+    dispatcher, tracker_for, domain
+):
+    """Romanised Persian that langdetect takes for Indonesian, in a Persian
+    conversation: answered in Persian (with the picker), not in English."""
+    detection = {"code": "fa", "confident": False, "unsupported": True, "requested": None}
+    tracker = tracker_for("be police begam ya be shoma?", "who_to_contact", detection, slots={"language": "fa"})
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert message["language"] == "fa"
+    assert message["text"] == catalogue.reply("who_to_contact", "fa")
+    assert len([b for b in message["buttons"] if "change_language" in b["payload"]]) == len(LANGUAGES)
+    assert language_events(events) == []
+
+
 async def test_the_picker_payload_switches_the_language(dispatcher, tracker_for, domain):
     tracker = tracker_for(
         '/change_language{"language": "ar"}', "change_language", None,
