@@ -107,7 +107,8 @@ DANGER_FOR_HELPER = "helper_next_step"
 # "sige" = "ok" in Tagalog) than off-topic, a refusal of help or a goodbye;
 # those answers would be harmful there (a goodbye costs a person who wanted
 # to go on; the next step costs one who wanted to leave one more message).
-CONTEXT_BEATS = frozenset({"out_of_scope", "nlu_fallback", "no_help_against_will", "goodbye"})
+# A greeting there ("hello?? are you there") is a nudge to go on, too.
+CONTEXT_BEATS = frozenset({"out_of_scope", "nlu_fallback", "no_help_against_will", "goodbye", "greet"})
 # Once a situation has been described, "nobody may be helped against their
 # will" is never the answer (JUDGING.md: harmful to someone under coercion or
 # helping one): the next step for whom the conversation is about.

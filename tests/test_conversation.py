@@ -476,6 +476,13 @@ async def test_a_greeting_with_a_word_for_help_gets_whom_to_contact_however_sure
     assert reply.startswith(body("who_to_contact", language))
 
 
+async def test_hello_are_you_there_after_a_described_situation_goes_on_with_the_next_step():
+    chat = Chat()
+    await chat.say("situation_self", text="they keep my passport and i work for nothing")
+    reply = await chat.say("greet", text="?? hello are you there", ranking={"greet": 0.9, "follow_up": 0.05})
+    assert reply.startswith(body("next_step_contact"))
+
+
 @pytest.mark.parametrize("language, text", [("et", "tere, aitäh"), ("en", "hello there"), ("fi", "moi moi")])
 async def test_a_greeting_without_a_word_for_help_is_a_greeting(language, text):
     reply = await Chat(language).say("greet", text=text, ranking={"greet": 0.99, "goodbye": 0.01})
