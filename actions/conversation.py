@@ -107,8 +107,11 @@ DANGER_FOR_HELPER = "helper_next_step"
 # "sige" = "ok" in Tagalog) than off-topic, a refusal of help or a goodbye;
 # those answers would be harmful there (a goodbye costs a person who wanted
 # to go on; the next step costs one who wanted to leave one more message).
-# A greeting there ("hello?? are you there") is a nudge to go on, too.
-CONTEXT_BEATS = frozenset({"out_of_scope", "nlu_fallback", "no_help_against_will", "goodbye", "greet"})
+CONTEXT_BEATS = frozenset({"out_of_scope", "nlu_fallback", "no_help_against_will", "goodbye"})
+# ... and, once a situation has been described (``about`` is set), a greeting
+# ("hello?? are you there") is a nudge to go on, too; after a question
+# answered, "moi" is a fresh start (the greeting and its menu).
+SITUATION_CONTEXT_BEATS = frozenset({"greet"})
 # Once a situation has been described, "nobody may be helped against their
 # will" is never the answer (JUDGING.md: harmful to someone under coercion or
 # helping one): the next step for whom the conversation is about.
@@ -171,7 +174,10 @@ def main_key(
     again (after 112; ``REPEAT_IN_DANGER`` says what changes); ``closing``:
     a goodbye that also thanks, never taken for a follow-up."""
     follow_up = intent in FOLLOW_UP_INTENTS or (
-        short and last_answer in NEXT_STEP and key in CONTEXT_BEATS and not closing
+        short
+        and last_answer in NEXT_STEP
+        and (key in CONTEXT_BEATS or key in SITUATION_CONTEXT_BEATS and about is not None)
+        and not closing
     )
     if follow_up:
         step = NEXT_STEP.get(last_answer or "", NO_CONTEXT_STEP)

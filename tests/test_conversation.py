@@ -483,6 +483,12 @@ async def test_hello_are_you_there_after_a_described_situation_goes_on_with_the_
     assert reply.startswith(body("next_step_contact"))
 
 
+async def test_hello_after_a_question_answered_is_a_fresh_start_with_the_greeting():
+    chat = Chat("fi")
+    await chat.say("what_is_trafficking", text="mitä on ihmiskauppa")
+    assert (await chat.say("greet", text="moi")).startswith(body("greet", "fi"))
+
+
 @pytest.mark.parametrize("language, text", [("et", "tere, aitäh"), ("en", "hello there"), ("fi", "moi moi")])
 async def test_a_greeting_without_a_word_for_help_is_a_greeting(language, text):
     reply = await Chat(language).say("greet", text=text, ranking={"greet": 0.99, "goodbye": 0.01})
