@@ -260,6 +260,11 @@ def plan(
     if unanswered_question and main in WITH_NOT_IN_SOURCE:
         keys.append("not_in_source")
     new_about = "minor" if minor else ABOUT.get(key) if intent not in FOLLOW_UP_INTENTS else None
+    if new_about == "other" and main == DANGER_UNSURE and stored_about != "other":
+        # answered as possibly the writer's own situation: not remembered as
+        # someone else's ("I can't call, he's next to me" then gets the
+        # victim's next step, not the helper's)
+        new_about = None
     if new_about and new_about != stored_about:
         slots["about"] = new_about
     if (danger_now or main in OPENS_WITH_112 or key in OPENS_WITH_112) and not danger_before:
