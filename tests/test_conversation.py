@@ -200,6 +200,15 @@ async def test_someone_in_danger_who_may_be_the_victim_or_a_witness_hears_what_i
     ]
 
 
+async def test_a_victim_whose_situation_read_as_someone_elses_in_danger_is_not_then_spoken_to_as_a_helper():
+    chat = Chat()
+    await chat.say("situation_other", danger=True, text="he is driving me somewhere, not letting me out",
+                   ranking={"situation_other": 0.6, "situation_self": 0.3})
+    reply = await chat.say("who_to_contact", danger=True, text="i can't call, he's next to me")
+    assert body("helper_next_step") not in reply
+    assert chat.slots.get("about") != "other"
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 async def test_a_question_the_source_does_not_answer_is_an_honest_ask_them(language):
     text = await Chat(language).say("not_in_source")
