@@ -129,10 +129,6 @@ MINOR_INSTEAD = frozenset(
     {"situation_self", "situation_other", "who_to_contact", "how_to_get_admitted", "children",
      "danger_contact", "help_without_residence_permit", "what_is_trafficking"}
 )
-# A described situation, or a question near one the source answers, that also
-# asks what the source does not ("... will they deport me?", "how long does
-# admission take?"): that answer, then the honest "ask them". Chosen on the
-# situations dev split (docs/decisions.md §9).
 # A person who described exploitation and is answered with the contact step
 # in danger (also a situation the classifier could not tell the writer's own
 # or a witness's, DANGER_UNSURE) or with the minor's answer is first told
@@ -141,6 +137,10 @@ MINOR_INSTEAD = frozenset(
 # for minors and people in danger). The reply still opens with 112.
 DESCRIBED = frozenset({"situation_self", "minor_victim", "situation_other"})
 SAYS_WHAT_IT_MAY_BE = frozenset({"danger_contact", "minor_victim"})
+# A described situation, or a question near one the source answers, that also
+# asks what the source does not ("... will they deport me?", "how long does
+# admission take?"): that answer, then the honest "ask them". Chosen on the
+# situations dev split (docs/decisions.md §9).
 WITH_NOT_IN_SOURCE = frozenset(
     {"situation_self", "situation_other", "how_to_get_admitted", "help_without_residence_permit", "privacy"}
 )

@@ -60,9 +60,9 @@ MIXED_MIN_KNOWN = 0.5
 # A message of at most this many words, all of them borrowed ("ok kiitos",
 # "thanks"), does not switch a conversation held in another language.
 BORROWED_ONLY_WORDS = 2
-# Greetings and formulae that several of our languages share, most of them
-# Arabic loans in Persian, Somali, Turkish and Nepali Muslims' speech
-# ("salaam aleikum", "shukran habibi", "thanks ya akhi"): a message of at most
+# Greetings and formulae that several of our languages share, Arabic loans
+# that Muslims who speak Persian, Somali or Turkish use as well as Arabic
+# speakers ("salaam aleikum", "shukran habibi", "thanks ya akhi"): a message of at most
 # SHARED_ONLY_WORDS words, each one of these or borrowed English or Finnish,
 # is a best guess only (the picker is offered; a conversation keeps its
 # language). Before this, "salaam aleikum" read confidently as Estonian and
