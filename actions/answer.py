@@ -209,6 +209,11 @@ def choose_language(tracker: Tracker) -> Tuple[str, bool, bool]:
     # it, else our best guess; the picker lets the person correct it.
     hint = detection.get("hint")
     guess = hint if hint in catalogue.languages() else catalogue.supported(detection.get("code"))
+    if detection.get("source") == "shared" and hint not in catalogue.languages():
+        # "salaam aleikum": a guess among the languages that greet so, not
+        # kept: the next message decides freely (a Somali guess must not
+        # hold an Arabic speaker's "ana m7boosa" in Somali)
+        return guess, False, True
     # kept as the conversation's language until a message says otherwise
     # confidently: a second unsure message must not flip it to a third language
     # (a language we do not support is answered apart, and not kept)

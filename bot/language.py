@@ -152,7 +152,7 @@ class Detection:
 
     code: Optional[str]  # the message's language: best guess among ours, or None
     confident: bool  # sure enough to switch the conversation's language
-    source: str  # "script", "vocabulary", "model", "romanised" or "none"
+    source: str  # "script", "vocabulary", "model", "romanised", "mixed", "shared" or "none"
     unsupported: bool = False  # written in a language we do not support
     probability: float = 0.0
     requested: Optional[str] = None  # a language the message asks for explicitly
@@ -588,7 +588,9 @@ class LanguageIdentifier:
         known = self.short_texts.get(" ".join(text_words)) if len(text_words) <= SHORT_TEXT_WORDS else None
         if known in candidates and not (shared and base_code(known) not in SHARED_BY):
             code = base_code(known)
-            confident = len(text_words) >= 2 and len(letters) >= CONFIDENT_MIN_LETTERS and not shared
+            if shared:
+                return Detection(code, False, "shared", probability=1.0)
+            confident = len(text_words) >= 2 and len(letters) >= CONFIDENT_MIN_LETTERS
             return Detection(code, confident, "vocabulary", probability=1.0)
         model_post = self.model.posteriors(list(ngrams(clean)), candidates)
         if self.lexicon and len(text_words) <= LEXICON_MAX_WORDS:
@@ -648,7 +650,9 @@ class LanguageIdentifier:
         mixed = self._mixed(text_words, best, candidates)
         if mixed:
             code, probability = mixed
-            return Detection(base_code(code), not shared, "mixed", probability=probability)
+            if shared:
+                return Detection(base_code(code), False, "shared", probability=probability)
+            return Detection(base_code(code), True, "mixed", probability=probability)
         if (
             best in MIXED_IN
             and len(text_words) <= BORROWED_ONLY_WORDS
@@ -672,6 +676,8 @@ class LanguageIdentifier:
             if sharers and base_code(best) not in SHARED_BY:
                 best = max(sharers, key=lambda c: scores.get(c, 0.0))
                 probability = scores.get(best, 0.0)
+            # a guess that must not hold the conversation (actions/answer.py)
+            return Detection(base_code(best), False, "shared", probability=probability, alternatives=ranking(scores))
         alternatives = ranking(scores)
         if best.endswith(ROMANISED):
             return Detection(

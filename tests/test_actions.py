@@ -209,6 +209,17 @@ async def test_mid_conversation_a_message_read_as_unsupported_keeps_the_conversa
     assert language_events(events) == []
 
 
+async def test_a_shared_greeting_is_answered_in_a_guess_that_does_not_hold_the_conversation(
+    dispatcher, tracker_for, domain
+):
+    detection = {"code": "so", "confident": False, "unsupported": False, "requested": None, "source": "shared"}
+    tracker = tracker_for("salaam aleikum", "greet", detection)
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert message["language"] == "so"
+    assert len([b for b in message["buttons"] if "change_language" in b["payload"]]) == len(LANGUAGES)
+    assert language_events(events) == []  # the next message decides freely
+
+
 async def test_the_picker_payload_switches_the_language(dispatcher, tracker_for, domain):
     tracker = tracker_for(
         '/change_language{"language": "ar"}', "change_language", None,

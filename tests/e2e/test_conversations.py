@@ -91,6 +91,16 @@ def test_short_follow_ups_keep_the_language_and_a_request_switches_it(chat):
     assert catalogue.text("contact_block", "en") in only_text(person.say("ok"))
 
 
+def test_after_a_shared_greeting_the_persons_own_language_is_answered(chat):
+    """'salaam aleikum' is a guess among Arabic, Persian, Somali and Turkish;
+    the Arabizi that follows is answered in Arabic, not kept in the guess."""
+    person = chat()
+    person.say("salaam aleikum")
+    text = only_text(person.say("ana m7boosa fel bait, el kafeel a5ad el basbor"))
+    assert catalogue.text("contact_block", "ar") in text
+    assert paragraphs(text)[0] == catalogue.text("danger_first", "ar")
+
+
 def test_an_unsure_first_message_offers_the_language_picker(chat):
     reply = chat().say("ok")
     payloads = [b["payload"] for m in reply for b in m.get("buttons", [])]
