@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -19,7 +20,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import conversation
 from bot import catalogue, minor
-from bot.danger import fold
 
 LANGUAGE_SLOT = "language"
 
@@ -84,6 +84,14 @@ GREETINGS = frozenset({"greet"})
 ASKS_FOR_HELP_INSTEAD = {"greet": GREETING_WITH_HELP, "no_help_against_will": AGAINST_WILL_WITH_HELP}
 
 
+def folded(text: str) -> str:
+    """Lower case NFKC without accents or combining marks, as the danger
+    patterns see text (bot/danger.py ``fold``; not imported: the action
+    server's image has only the catalogue side of bot/)."""
+    lower = unicodedata.normalize("NFKC", text).lower()
+    return "".join(c for c in unicodedata.normalize("NFKD", lower) if not unicodedata.combining(c))
+
+
 @functools.lru_cache(maxsize=1)
 def _help_words() -> "re.Pattern":
     """Every language's words that ask for help (``help:`` in
@@ -94,14 +102,14 @@ def _help_words() -> "re.Pattern":
     for language in catalogue.languages().values():
         anywhere = language.script in ("thai", "han")
         for word in language.help:
-            folded = re.escape(fold(word)[1])
-            parts.append(folded if anywhere else rf"(?<!\w){folded}")
+            stem = re.escape(folded(word))
+            parts.append(stem if anywhere else rf"(?<!\w){stem}")
     return re.compile("|".join(parts) or r"(?!)")
 
 
 def asks_for_help(text: str) -> bool:
     """"hello, can you help me", "tere, vajan abi": a word that asks for help."""
-    return _help_words().search(fold(text)[1]) is not None
+    return _help_words().search(folded(text)) is not None
 
 
 def intent_score(tracker: Tracker, name: str) -> float:
