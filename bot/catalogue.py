@@ -23,6 +23,10 @@ LANGUAGES_FILE = PACKAGE_DIR / "languages.yml"
 
 PLACEHOLDERS = ("phone", "email", "emergency", "website")
 
+# Keys whose text is the start of another key's text, word for word: said
+# alone where the whole answer would repeat what follows it.
+PREFIX_OF: Dict[str, str] = {"may_be_trafficking": "situation_self"}
+
 # Keys whose text must state these facts (besides the contact block itself).
 REQUIRED_FACTS: Dict[str, tuple] = {
     "contact_block": ("phone", "email", "emergency"),
@@ -342,6 +346,9 @@ def problems() -> List[str]:
             for name in REQUIRED_FACTS.get(key, ()):
                 if fact_values(code)[name] not in rendered:
                     found.append(f"{code}.{key}: lacks {{{name}}}")
+        for key, whole in PREFIX_OF.items():
+            if key in texts and whole in texts and not texts[whole].startswith(texts[key]):
+                found.append(f"{code}.{key}: is not the start of {whole}; keep them equal")
     return found
 
 

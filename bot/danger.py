@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
-from bot.language import normalise
+from bot.folding import fold
 
 DANGER_DIR = Path(__file__).resolve().parent.parent / "data" / "danger"
 
@@ -50,17 +49,9 @@ class DangerData:
     patterns: Tuple[str, ...]
 
 
-def fold(text: str) -> Tuple[str, str]:
-    """The text as the patterns see it: lower case NFKC, and also without accents."""
-    lower = normalise(text)
-    bare = "".join(
-        c for c in unicodedata.normalize("NFKD", lower) if not unicodedata.combining(c)
-    )
-    return lower, bare
-
-
 def folded(text: str) -> str:
-    """The accent-free form (a named function: the model is pickled)."""
+    """The accent-free form (a named function here: the model is pickled
+    with a reference to ``bot.danger.folded``)."""
     return fold(text)[1]
 
 

@@ -91,3 +91,11 @@ def test_close_neighbours_are_ours_mutual_and_told_apart_by_their_letters():
     assert catalogue.shows_letters_of("et", "fi", "kas ma võin ise helistada")
     assert not catalogue.shows_letters_of("et", "fi", "mut jos mä lähen sieltä nii menetänks mä oleskeluluvan")
     assert catalogue.shows_letters_of("uk", "ru", "що таке торгівля людьми")
+
+
+def test_a_sentence_said_alone_stays_the_start_of_its_whole_answer(monkeypatch):
+    texts = dict(catalogue.raw_texts("fi"))
+    texts["may_be_trafficking"] = texts["may_be_trafficking"].rstrip(".") + " nyt."
+    original = catalogue.raw_texts
+    monkeypatch.setattr(catalogue, "raw_texts", lambda code: texts if code == "fi" else original(code))
+    assert any("fi.may_be_trafficking: is not the start of situation_self" in p for p in catalogue.problems())

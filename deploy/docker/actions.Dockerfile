@@ -38,7 +38,7 @@ WORKDIR /opt/helpline
 # Only what the action server reads: the actions package and the catalogue
 # (answers in every language, the language list and the facts).
 COPY actions/ actions/
-COPY bot/__init__.py bot/catalogue.py bot/minor.py bot/languages.yml bot/facts.yml bot/
+COPY bot/__init__.py bot/catalogue.py bot/folding.py bot/minor.py bot/languages.yml bot/facts.yml bot/
 COPY bot/catalogue/ bot/catalogue/
 # SANIC_HOST: rasa_sdk binds to it. bot/stack.py keeps it on loopback on one
 # machine; here the action server must listen on the pod's address so that the
