@@ -20,7 +20,6 @@ import dataclasses
 import functools
 import math
 import re
-import unicodedata
 
 import regex
 from collections import Counter, defaultdict
@@ -28,6 +27,7 @@ from dataclasses import dataclass
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 from bot import catalogue
+from bot.folding import INVISIBLE, normalise, strip_accents  # noqa: F401 (used here and by callers)
 
 NGRAM_SIZES = (1, 2, 3)
 WORD_WEIGHT = 3
@@ -140,7 +140,7 @@ MODEL_WEIGHT = 0.6
 # MODEL_WEIGHT 0.6 langdetect cannot overturn a model that is surer than 0.83.
 LANGDETECT_BELOW = 0.84
 
-_INVISIBLE = re.compile("[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_INVISIBLE = INVISIBLE
 # A word: letters with their combining marks (Thai, Devanagari and Arabic
 # vowel signs are marks, not letters), apostrophes inside.
 _WORD = regex.compile(r"\p{L}[\p{L}\p{M}]*(?:['’]\p{L}[\p{L}\p{M}]*)*")
@@ -175,17 +175,6 @@ class Detection:
             "probability": round(self.probability, 4),
             "requested": self.requested,
         }
-
-
-def normalise(text: str) -> str:
-    """Lower case, NFKC, without control, zero-width or direction characters."""
-    return _INVISIBLE.sub(" ", unicodedata.normalize("NFKC", text)).lower()
-
-
-def strip_accents(word: str) -> str:
-    """'mitä' -> 'mita': people often type without diacritics."""
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 ROMANISED = "-latn"
@@ -706,17 +695,28 @@ class LanguageIdentifier:
 ROMANISED_DIR = catalogue.PACKAGE_DIR.parent / "data" / "romanised"
 
 
-def romanised_texts() -> Dict[str, List[str]]:
-    """Latin-letter forms of each language's training texts, generated with
-    transliteration libraries by scripts/romanise.py (data/romanised/<code>.yml)."""
+def romanised_examples() -> Dict[str, Dict[str, List[str]]]:
+    """Latin-letter forms of each language's training texts by intent,
+    generated with transliteration libraries by scripts/romanise.py
+    (data/romanised/<code>.yml)."""
     import yaml
 
-    found: Dict[str, List[str]] = {}
+    found: Dict[str, Dict[str, List[str]]] = {}
     for path in sorted(ROMANISED_DIR.glob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if data.get("language") in catalogue.languages():
-            found[data["language"]] = list(data.get("texts") or [])
+            found[data["language"]] = {
+                str(intent): list(forms or []) for intent, forms in (data.get("intents") or {}).items()
+            }
     return found
+
+
+def romanised_texts() -> Dict[str, List[str]]:
+    """All Latin-letter forms of each language's training texts (the detector's)."""
+    return {
+        code: sorted({form for forms in intents.values() for form in forms})
+        for code, intents in romanised_examples().items()
+    }
 
 
 # The languages of the lexicon's bit masks, in this order (stored with the model).

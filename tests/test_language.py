@@ -338,7 +338,7 @@ def test_generated_romanised_forms_are_up_to_date():
     spec.loader.exec_module(romanise)
     for code in romanise.ROMANISERS:
         stored = yaml.safe_load((romanise.OUT_DIR / f"{code}.yml").read_text(encoding="utf-8"))
-        assert stored["texts"] == romanise.generate(code), f"run scripts/romanise.py ({code})"
+        assert stored["intents"] == romanise.generate(code), f"run scripts/romanise.py ({code})"
 
 
 def test_a_common_word_of_general_text_is_its_language():

@@ -11,7 +11,8 @@ in docs/decisions.md.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from collections import Counter
+from typing import Any, Dict, List, Optional, Set, Text, Tuple
 
 import joblib
 import marisa_trie
@@ -29,7 +30,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from bot.language import normalise
+from bot.language import normalise, romanised_examples
 
 MODEL_FILE = "intent_pipeline.joblib"
 
@@ -112,6 +113,19 @@ def build_pipeline(config: Dict[Text, Any]) -> Pipeline:
     return Pipeline([("features", features), ("classifier", classifier)])
 
 
+def romanised_training(intents: Set[Text], trained: Set[Text]) -> List[Tuple[Text, Text]]:
+    """(text, intent) for each generated Latin-letter form of one known
+    intent only (a form two intents share, e.g. the same short phrase, is
+    left out) that is not already a training text."""
+    found: List[Tuple[Text, Text]] = []
+    for code, by_intent in romanised_examples().items():
+        owners = Counter(form for forms in by_intent.values() for form in set(forms))
+        for intent, forms in sorted(by_intent.items()):
+            if intent in intents:
+                found += [(f, intent) for f in forms if owners[f] == 1 and f not in trained]
+    return found
+
+
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
 )
@@ -131,6 +145,12 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
             "max_iter": 2000,
             "random_seed": 42,
             "ranking_length": 10,
+            # also learn the Latin-letter forms of the Cyrillic, Devanagari,
+            # Thai and Chinese training texts (data/romanised/, made by
+            # scripts/romanise.py with transliteration libraries; issue 17)
+            "use_romanised": True,
+            # ... each with this weight (a written example weighs 1)
+            "romanised_weight": 1.0,
         }
 
     @classmethod
@@ -142,6 +162,8 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
             raise ValueError("NgramIntentClassifier: 'min_char_ngram' is above 'max_char_ngram'")
         if not isinstance(config["C"], (int, float)) or config["C"] <= 0:
             raise ValueError("NgramIntentClassifier: 'C' must be a positive number")
+        if not isinstance(config["romanised_weight"], (int, float)) or config["romanised_weight"] <= 0:
+            raise ValueError("NgramIntentClassifier: 'romanised_weight' must be a positive number")
         if not isinstance(config["random_seed"], int):
             raise ValueError("NgramIntentClassifier: 'random_seed' must be an integer")
 
@@ -172,8 +194,16 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
         if len({m.get(INTENT) for m in examples}) < 2:
             raise ValueError("NgramIntentClassifier: needs examples of at least two intents")
+        texts = [m.get(TEXT) for m in examples]
+        labels = [m.get(INTENT) for m in examples]
+        weights = [1.0] * len(texts)
+        if self.config["use_romanised"]:
+            extra = romanised_training(set(labels), set(texts))
+            texts += [text for text, _ in extra]
+            labels += [label for _, label in extra]
+            weights += [float(self.config["romanised_weight"])] * len(extra)
         self.pipeline = build_pipeline(self.config)
-        self.pipeline.fit([m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples])
+        self.pipeline.fit(texts, labels, classifier__sample_weight=np.asarray(weights))
         compact(self.pipeline)
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self.pipeline, directory / MODEL_FILE)
