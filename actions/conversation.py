@@ -91,6 +91,14 @@ THANKS_AFTER_DANGER = frozenset({"thanks"})
 # acceptable for a witness.
 DANGER_INSTEAD = {"situation_other": "helper_next_step"}
 DANGER_UNSURE = "danger_contact"
+# ... but when only the danger classifier raised the signal, and weakly (no
+# danger pattern, not the emergency intent, a score under
+# actions/answer.py's WEAK_DANGER_SCORE), the description is as often a
+# witness's account that merely sounds urgent ("the foreman has their
+# passports, they sleep in a container") as a victim's: after 112, whom to
+# contact, which speaks to both (you yourself; someone who suspects it of
+# another: the police or the Assistance System).
+DANGER_UNSURE_WEAK = "who_to_contact"
 # "Whom do I contact?" from someone in danger now ("I can't call, he is next
 # to me"; "they are driving me somewhere"): after 112, the Assistance System
 # when they can, by phone or e-mail, without the lines for a bystander.
@@ -136,7 +144,7 @@ MINOR_INSTEAD = frozenset(
 # answered well only when the reply says so; readers of batch 15 missed it
 # for minors and people in danger). The reply still opens with 112.
 DESCRIBED = frozenset({"situation_self", "minor_victim", "situation_other"})
-SAYS_WHAT_IT_MAY_BE = frozenset({"danger_contact", "minor_victim"})
+SAYS_WHAT_IT_MAY_BE = frozenset({"danger_contact", "minor_victim", "who_to_contact"})
 # A described situation, or a question near one the source answers, that also
 # asks what the source does not ("... will they deport me?", "how long does
 # admission take?"): that answer, then the honest "ask them". Chosen on the
@@ -213,6 +221,7 @@ def plan(
     unanswered_question: bool = False,
     clearly_other: bool = False,
     closing: bool = False,
+    danger_weak: bool = False,
 ) -> Plan:
     """Compose one reply: 112 first when in danger, then the answer in context.
 
@@ -222,7 +231,9 @@ def plan(
     ``unanswered_question``: the message also asks something the source does
     not answer (the classifier's second thought, ``actions/answer.py``);
     ``clearly_other``: the classifier all but rules out the writer's own situation;
-    ``closing``: a goodbye that also thanks ("thank you, bye").
+    ``closing``: a goodbye that also thanks ("thank you, bye");
+    ``danger_weak``: only the danger classifier raised the signal, with a
+    low score (``bot/danger.py``).
     """
     stored_about = about
     described = key in DESCRIBED and intent not in FOLLOW_UP_INTENTS
@@ -242,7 +253,10 @@ def plan(
             # a helper ("he won't go to the police") gets the helper's steps
             main = DANGER_FOR_HELPER if about == "other" else "danger_contact"
         elif danger_now and main in DANGER_INSTEAD:
-            main = DANGER_INSTEAD[main] if stored_about == "other" or clearly_other else DANGER_UNSURE
+            if stored_about == "other" or clearly_other:
+                main = DANGER_INSTEAD[main]
+            else:
+                main = DANGER_UNSURE_WEAK if danger_weak else DANGER_UNSURE
         elif danger_now and main in DANGER_NOW_INSTEAD:
             # (a helper's "whom do I contact?" is already the helper's step)
             main = DANGER_NOW_INSTEAD[main]
@@ -260,7 +274,7 @@ def plan(
     if unanswered_question and main in WITH_NOT_IN_SOURCE:
         keys.append("not_in_source")
     new_about = "minor" if minor else ABOUT.get(key) if intent not in FOLLOW_UP_INTENTS else None
-    if new_about == "other" and main == DANGER_UNSURE and stored_about != "other":
+    if new_about == "other" and main in (DANGER_UNSURE, DANGER_UNSURE_WEAK) and stored_about != "other":
         # answered as possibly the writer's own situation: not remembered as
         # someone else's ("I can't call, he's next to me" then gets the
         # victim's next step, not the helper's)

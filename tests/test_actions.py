@@ -166,6 +166,23 @@ async def test_romanised_writing_sure_of_its_language_asks_nothing(dispatcher, t
     assert not any("change_language" in b["payload"] for b in message["buttons"])
 
 
+async def test_one_or_two_latin_words_never_move_a_conversation_to_a_third_language(
+    dispatcher, tracker_for, domain
+):
+    """"ok ka" after romanised Thai reads as Somali (0.96 sure): answered in
+    Thai, the person's language; a longer message may still switch."""
+    somali = {**sure("so"), "probability": 0.96, "alternatives": {"so": 0.96, "tl": 0.04}}
+    for text in ("ok ka", "ok"):
+        tracker = tracker_for(text, "follow_up", somali, slots={"language": "th"})
+        message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+        assert (language_events(events), message["language"]) == ([], "th")
+        assert contacts_in(message["text"], "th")
+        dispatcher.messages.clear()
+    tracker = tracker_for("haddii aan wacayo ma i caawin karaan", "who_to_contact", somali, slots={"language": "th"})
+    message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
+    assert message["language"] == "so"
+
+
 async def test_borrowed_latin_words_beside_the_persons_own_script_keep_the_language(
     dispatcher, tracker_for, domain
 ):
@@ -176,7 +193,7 @@ async def test_borrowed_latin_words_beside_the_persons_own_script_keep_the_langu
     message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
     assert (language_events(events), message["language"]) == ([], "th")
     dispatcher.messages.clear()
-    tracker = tracker_for("ok thanks", "thanks", english, slots={"language": "th"})
+    tracker = tracker_for("ok thank you so much for this", "thanks", english, slots={"language": "th"})
     message, events = await run(ActionAnswer(), dispatcher, tracker, domain)
     assert (language_events(events), message["language"]) == ([SlotSet("language", "en")], "en")
     dispatcher.messages.clear()

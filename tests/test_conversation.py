@@ -23,12 +23,13 @@ class Chat:
         self.language = language
         self.slots = {"language": language}
 
-    async def say(self, intent, danger=False, text="...", ranking=None, requested=None):
+    async def say(self, intent, danger=False, text="...", ranking=None, requested=None, danger_by=(None, 0.0)):
         from rasa_sdk.executor import CollectingDispatcher
 
         detection = dict(sure(self.language), requested=requested)
         tracker = build_tracker(text, intent, detection, slots=self.slots)
-        tracker.latest_message["danger"] = {"now": danger, "score": 0.0, "source": None}
+        source, score = danger_by
+        tracker.latest_message["danger"] = {"now": danger, "score": score, "source": source}
         if ranking:
             tracker.latest_message["intent_ranking"] = [
                 {"name": name, "confidence": score} for name, score in ranking.items()]
@@ -198,6 +199,27 @@ async def test_someone_in_danger_who_may_be_the_victim_or_a_witness_hears_what_i
     assert paragraphs[:3] == [
         body("danger_first", language), body("may_be_trafficking", language), body("danger_contact", language)
     ]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_a_situation_that_only_sounds_urgent_gets_whom_to_contact_for_victim_and_witness_alike(language):
+    """Only the danger classifier, weakly: as often a witness's account as a
+    victim's; after 112, whom to contact (you yourself; the police or the
+    Assistance System for someone else), not "contact them yourself" alone."""
+    ranking = {"situation_other": 0.6, "situation_self": 0.3}
+    weak = await Chat(language).say(
+        "situation_other", danger=True, text="the foreman has their passports", ranking=ranking,
+        danger_by=("model", 0.4),
+    )
+    assert weak.split("\n\n")[:3] == [
+        body("danger_first", language), body("may_be_trafficking", language),
+        catalogue.text_without_emergency("who_to_contact", language),
+    ]
+    strong = await Chat(language).say(
+        "situation_other", danger=True, text="they locked her in", ranking=ranking, danger_by=("model", 0.9)
+    )
+    assert body("danger_contact", language) in strong and body("who_to_contact", language) not in strong
+    assert contacts_in(weak, language) and contacts_in(strong, language)
 
 
 async def test_a_victim_whose_situation_read_as_someone_elses_in_danger_is_not_then_spoken_to_as_a_helper():
