@@ -89,6 +89,11 @@ GOODBYE_WITH_THANKS = 0.1
 # read as a greeting at 0.99) is one too, whatever the classifier's scores.
 # (Not a refusal of help: "I don't want help" has the word as well.)
 GREETINGS = frozenset({"greet"})
+# Mid-conversation, a message the classifier barely takes for a greeting
+# ("onks se ilmasta", "is it free", greet 0.23) is treated as unclear: the
+# conversation's context answers it (a follow-up), never the greeting and
+# menu; a sure "moi" after a question is still a greeting.
+UNSURE_GREETING = 0.5
 # Answers that become whom to contact when the message also asks for help.
 ASKS_FOR_HELP_INSTEAD = {"greet": GREETING_WITH_HELP, "no_help_against_will": AGAINST_WILL_WITH_HELP}
 
@@ -276,6 +281,12 @@ class ActionAnswer(Action):
             or key in GREETINGS and asks_for_help(text)
         ):
             key = intent = "who_to_contact"
+        if (
+            key in GREETINGS
+            and tracker.get_slot("last_answer")
+            and intent_score(tracker, key) < UNSURE_GREETING
+        ):
+            key = intent = FALLBACK_KEY
         if key == "not_in_source" and intent_score(tracker, key) < UNSURE_NOT_IN_SOURCE:
             # "what do I do??" read as a question the source does not answer,
             # but barely: the next reading answers it (context, then the step)

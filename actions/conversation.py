@@ -124,6 +124,11 @@ SITUATION_CONTEXT_BEATS = frozenset({"greet"})
 # will" is never the answer (JUDGING.md: harmful to someone under coercion or
 # helping one): the next step for whom the conversation is about.
 AGAINST_WILL_INSTEAD = {"other": "helper_next_step", "self": "next_step_contact", "minor": "minor_victim"}
+# ... nor "sorry, I did not understand" to a longer message the classifier
+# could not place ("should I go and talk to that uncle myself?"; readers of
+# batch 18: harmful after a described situation): the same step for whom
+# the conversation is about (short ones are follow-ups, above).
+UNCLEAR_IN_SITUATION = frozenset({"nlu_fallback"})
 # Small talk does not move the conversation: "ok" after "thanks" continues
 # from the answer before.
 NOT_REMEMBERED = frozenset(
@@ -195,7 +200,7 @@ def main_key(
     if intent in PLAIN_INTENTS:
         return "plain_summary"
     answer = key
-    if key == "no_help_against_will" and about in AGAINST_WILL_INSTEAD:
+    if (key == "no_help_against_will" or key in UNCLEAR_IN_SITUATION) and about in AGAINST_WILL_INSTEAD:
         answer = AGAINST_WILL_INSTEAD[about]
     elif about == "other" and key in HELPER_STEP:
         answer = HELPER_STEP[key]

@@ -388,6 +388,16 @@ async def test_a_helper_who_goes_on_describing_is_not_told_the_same_steps_word_f
     assert again.startswith(body("services_offered"))
 
 
+@pytest.mark.parametrize("first, step", [("situation_other", "helper_next_step"), ("situation_self", "next_step_contact")])
+async def test_after_a_described_situation_an_unclear_message_gets_the_step_not_i_did_not_understand(first, step):
+    chat = Chat("vi")
+    await chat.say(first, text="the owner keeps the passport and pays nothing")
+    text = await chat.say("nlu_fallback", text="should i go to the restaurant and talk straight to that uncle myself")
+    assert body("nlu_fallback", "vi") not in text
+    assert text.startswith(body(step, "vi"))
+    assert contacts_in(text, "vi")
+
+
 
 
 @pytest.mark.parametrize("language, text", [
@@ -420,12 +430,12 @@ async def test_someone_elses_age_is_not_a_minor_victim():
 async def test_a_situation_with_a_question_the_source_does_not_answer_gets_both():
     text = "i clean hotels for 2 euros an hour and he keeps my passport. will they deport me if i call?"
     reply = await Chat().say("situation_self", text=text,
-                             ranking={"situation_self": 0.6, "not_in_source": 0.2})
+                             ranking={"situation_self": 0.55, "not_in_source": 0.35})
     assert reply.startswith(body("situation_self"))
     assert body("not_in_source") in reply
     # no question mark, or the classifier sees no such question: the situation alone
     plain = await Chat().say("situation_self", text=text.replace("?", "."),
-                             ranking={"situation_self": 0.6, "not_in_source": 0.2})
+                             ranking={"situation_self": 0.55, "not_in_source": 0.35})
     assert body("not_in_source") not in plain
     sure_reply = await Chat().say("situation_self", text=text,
                                   ranking={"situation_self": 0.95, "not_in_source": 0.01})
@@ -517,7 +527,18 @@ async def test_hello_are_you_there_after_a_described_situation_goes_on_with_the_
 async def test_hello_after_a_question_answered_is_a_fresh_start_with_the_greeting():
     chat = Chat("fi")
     await chat.say("what_is_trafficking", text="mitä on ihmiskauppa")
-    assert (await chat.say("greet", text="moi")).startswith(body("greet", "fi"))
+    assert (await chat.say("greet", text="moi", ranking={"greet": 0.97})).startswith(body("greet", "fi"))
+
+
+async def test_a_message_barely_read_as_a_greeting_mid_conversation_is_answered_from_context():
+    """"onks se ilmasta" ("is it free") read as a greeting at 0.23 after a
+    question: never the greeting and its menu; the conversation goes on."""
+    chat = Chat("fi")
+    await chat.say("services_offered", text="mitä apua sieltä saa")
+    text = await chat.say("greet", text="onks se ilmasta", ranking={"greet": 0.23, "bot_challenge": 0.11})
+    assert not text.startswith(body("greet", "fi"))
+    assert text.startswith(body("next_step_contact", "fi"))
+    assert contacts_in(text, "fi")
 
 
 @pytest.mark.parametrize("language, text", [("et", "tere, aitäh"), ("en", "hello there"), ("fi", "moi moi")])
