@@ -31,7 +31,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
-from bot.folding import fold
+from bot.folding import fold, folded
 
 DANGER_DIR = Path(__file__).resolve().parent.parent / "data" / "danger"
 
@@ -47,12 +47,6 @@ class DangerData:
     danger: Tuple[str, ...]
     safe: Tuple[str, ...]
     patterns: Tuple[str, ...]
-
-
-def folded(text: str) -> str:
-    """The accent-free form (a named function here: the model is pickled
-    with a reference to ``bot.danger.folded``)."""
-    return fold(text)[1]
 
 
 def read(path: Path) -> DangerData:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 from bot import catalogue
-from bot.folding import INVISIBLE, normalise, strip_accents  # noqa: F401 (used here and by callers)
+from bot.folding import normalise, strip_accents  # noqa: F401 (also imported from here by callers)
 
 NGRAM_SIZES = (1, 2, 3)
 WORD_WEIGHT = 3
@@ -140,7 +140,6 @@ MODEL_WEIGHT = 0.6
 # MODEL_WEIGHT 0.6 langdetect cannot overturn a model that is surer than 0.83.
 LANGDETECT_BELOW = 0.84
 
-_INVISIBLE = INVISIBLE
 # A word: letters with their combining marks (Thai, Devanagari and Arabic
 # vowel signs are marks, not letters), apostrophes inside.
 _WORD = regex.compile(r"\p{L}[\p{L}\p{M}]*(?:['’]\p{L}[\p{L}\p{M}]*)*")
@@ -695,10 +694,12 @@ class LanguageIdentifier:
 ROMANISED_DIR = catalogue.PACKAGE_DIR.parent / "data" / "romanised"
 
 
+@functools.lru_cache(maxsize=1)
 def romanised_examples() -> Dict[str, Dict[str, List[str]]]:
     """Latin-letter forms of each language's training texts by intent,
     generated with transliteration libraries by scripts/romanise.py
-    (data/romanised/<code>.yml)."""
+    (data/romanised/<code>.yml); read once per process (the detector and
+    the intent classifier both train on them)."""
     import yaml
 
     found: Dict[str, Dict[str, List[str]]] = {}
